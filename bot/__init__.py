@@ -1,0 +1,1 @@
+"""The composition root, configuration, Telegram adapter and LLM client."""

@@ -1,0 +1,56 @@
+"""`python -m bot run|console|config-template`: the entry points. Errors are one line, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+from bot.config import ConfigError, Secrets, config_template, load_settings
+from bot.logs import configure_logging
+from storage.crypto import MasterKeyError
+
+NO_TOKEN = (
+    "TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and run "
+    "`TELEGRAM_BOT_TOKEN=... make run`, or try Amigo in the terminal with `make console`."
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Amigo, an AI companion.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the Telegram bot (long polling)")
+    commands.add_parser("console", help="chat in the terminal, no Telegram needed")
+    commands.add_parser("config-template", help="print config.toml with every default")
+    args = parser.parse_args(argv)
+
+    if args.command == "config-template":
+        sys.stdout.write(config_template())
+        return 0
+    try:
+        settings = load_settings()
+        secrets = Secrets.from_env(os.environ)
+        if args.command == "run":
+            if not secrets.telegram_bot_token:
+                print(NO_TOKEN, file=sys.stderr)
+                return 2
+            from bot.app import build_application, run_polling
+
+            configure_logging(settings.logging.level, settings.logging.format)
+            run_polling(build_application(settings, secrets), settings)
+        else:
+            from bot.console import chat_in_terminal
+
+            configure_logging("WARNING", "text")
+            asyncio.run(chat_in_terminal(settings, secrets))
+    except (ConfigError, MasterKeyError) as exc:
+        print(f"amigo: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+"""The composition root: every service is built here from Settings and Secrets, and nowhere else.
+
+Services open in PTB's post_init and close in post_shutdown. Tests and the console build the very same
+objects; they only swap the transport.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from telegram import Update
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
+
+from bot.config import Secrets, Settings
+from bot.llm import OpenAIChatModel
+from bot.telegram_adapter import (
+    ALLOWED_UPDATES,
+    AmigoData,
+    on_error,
+    register_commands,
+    telegram_handlers,
+)
+from bot.tokens import make_counter
+from handlers.deps import Deps, HandlerConfig
+from handlers.ports import ChatModel
+from handlers.router import Dispatcher
+from storage.clock import Clock, SystemClock
+from storage.crypto import Vault, load_or_create_key_file, parse_master_key
+from storage.sqlite import SqliteRepository
+
+log = logging.getLogger("amigo.app")
+
+CONCURRENT_UPDATES = 256
+
+KEY_WARNING = """\
+************************************************************************************
+* AMIGO_MASTER_KEY is not set, so a new master key was written to {path}.
+* Everything users write is encrypted with it: without it the data cannot be read.
+* BACK IT UP NOW, and keep it apart from the database and its backups.
+* In production, set AMIGO_MASTER_KEY (or AMIGO_MASTER_KEY_FILE) instead.
+************************************************************************************"""
+
+
+def master_key(settings: Settings, secrets: Secrets) -> bytes:
+    """From AMIGO_MASTER_KEY, else the key file (created owner-only, with a loud warning)."""
+    if secrets.master_key:
+        return parse_master_key(secrets.master_key)
+    path = Path(settings.security.master_key_file)
+    key, created = load_or_create_key_file(path)
+    if created:
+        print(KEY_WARNING.format(path=path), file=sys.stderr)
+        log.warning("security.master_key_created")
+    return key
+
+
+def handler_config(settings: Settings) -> HandlerConfig:
+    return HandlerConfig(
+        privacy_contact=settings.privacy.contact_email,
+        policy_version=settings.privacy.policy_version,
+        policy_url=settings.privacy.policy_url,
+        provider_name=settings.llm.provider_name,
+        default_name=settings.companion.default_name,
+        default_gender=settings.companion.default_gender,
+        default_tone=settings.companion.default_tone,
+        context_tokens=settings.llm.context_tokens,
+        reply_tokens=settings.llm.reply_tokens,
+        window_max_messages=settings.storage.window_max_messages,
+    )
+
+
+@dataclass
+class Services:
+    settings: Settings
+    repo: SqliteRepository
+    model: ChatModel
+    dispatcher: Dispatcher
+    _owned_model: OpenAIChatModel | None
+
+    @classmethod
+    async def open(
+        cls,
+        settings: Settings,
+        secrets: Secrets,
+        *,
+        clock: Clock | None = None,
+        model: ChatModel | None = None,
+    ) -> Services:
+        clock = clock or SystemClock()
+        vault = Vault(master_key(settings, secrets))
+        repo = SqliteRepository(
+            settings.storage.database_path,
+            vault,
+            clock=clock,
+            busy_ms=settings.storage.busy_timeout_ms,
+        )
+        await repo.open()
+        try:
+            owned = None
+            if model is None:
+                model = owned = OpenAIChatModel(settings.llm, secrets.openai_api_key)
+            tokens = make_counter(settings.llm.tokenizer_file)
+        except BaseException:
+            await repo.close()
+            raise
+        deps = Deps(
+            repo=repo,
+            model=model,
+            tokens=tokens,
+            clock=clock,
+            config=handler_config(settings),
+            sign=lambda text: vault.pseudonym("sign", text),
+        )
+        return cls(settings, repo, model, Dispatcher(deps), owned)
+
+    async def close(self) -> None:
+        if self._owned_model is not None:
+            await self._owned_model.close()
+        await self.repo.close()
+
+
+def build_application(
+    settings: Settings, secrets: Secrets, *, clock: Clock | None = None
+) -> Application:  # type: ignore[type-arg]
+    """The python-telegram-bot Application, wired to our services."""
+    if not secrets.telegram_bot_token:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    services: list[Services] = []
+
+    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+        services.append(await Services.open(settings, secrets, clock=clock))
+        data: AmigoData = app.bot_data
+        data.dispatcher = services[0].dispatcher
+        data.settings = settings.telegram
+        await register_commands(app.bot)
+        log.info("bot.started", extra={"concurrency": CONCURRENT_UPDATES})
+
+    async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+        for service in services:
+            await service.close()
+        log.info("bot.stopped")
+
+    api = settings.telegram.api_base_url.rstrip("/")
+    poll = settings.telegram.poll_timeout_seconds
+    app = (
+        ApplicationBuilder()
+        .token(secrets.telegram_bot_token)
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .context_types(ContextTypes(bot_data=AmigoData))
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .get_updates_read_timeout(poll + 10)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    app.add_handlers(telegram_handlers())
+    app.add_error_handler(on_error)
+    return app
+
+
+def run_polling(app: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+    app.run_polling(
+        allowed_updates=ALLOWED_UPDATES,
+        timeout=settings.telegram.poll_timeout_seconds,
+        drop_pending_updates=False,
+    )
+
+
+@asynccontextmanager
+async def running(
+    app: Application,  # type: ignore[type-arg]
+    settings: Settings,
+) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Start and stop the bot inside an existing event loop, in run_polling's order (for tests)."""
+    await app.initialize()
+    if app.post_init:
+        await app.post_init(app)
+    assert app.updater is not None
+    await app.updater.start_polling(
+        poll_interval=0,
+        timeout=settings.telegram.poll_timeout_seconds,
+        allowed_updates=ALLOWED_UPDATES,
+    )
+    await app.start()
+    try:
+        yield app
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+        if app.post_shutdown:
+            await app.post_shutdown(app)
+
+
+__all__ = ["Services", "Update", "build_application", "run_polling", "running"]

@@ -1,0 +1,246 @@
+"""Every setting, declared once with its default and help text.
+
+`config.toml` documents these settings and is generated from this module (`python -m bot config-template`);
+a test fails when the two disagree. Values come from, lowest precedence first: the defaults here, the TOML
+file (`AMIGO_CONFIG`, else `./config.toml`), the standard `OPENAI_*` variables, then `AMIGO_<SECTION>__<KEY>`
+environment variables. Secrets never come from the file: see `Secrets`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+ENV_PREFIX = "AMIGO_"
+
+
+class ConfigError(Exception):
+    """A bad setting: the message is one line naming the key and what is wrong."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TelegramSettings(_Section):
+    api_base_url: str = Field(
+        "https://api.telegram.org",
+        description="Bot API server; point it at a local Bot API server if you run one.",
+    )
+    poll_timeout_seconds: int = Field(
+        30, ge=0, le=50, description="Long-polling timeout for getUpdates."
+    )
+    typing_interval_seconds: float = Field(
+        4.0, gt=0, le=5, description="How often 'typing…' is re-sent while a reply is prepared."
+    )
+    max_flood_wait_seconds: int = Field(
+        60, ge=1, description="Longest Telegram flood-control wait (429 retry_after) honoured."
+    )
+    send_attempts: int = Field(
+        4, ge=1, le=10, description="Attempts to send one message through flood control."
+    )
+
+
+class LLMSettings(_Section):
+    base_url: str = Field(
+        "https://api.openai.com/v1",
+        description="OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp). "
+        "OPENAI_BASE_URL overrides it.",
+    )
+    model: str = Field("gpt-4o-mini", description="Model name. OPENAI_MODEL overrides it.")
+    provider_name: str = Field(
+        "OpenAI", description="Who runs the model, as named to users in /privacy and /mydata."
+    )
+    timeout_seconds: float = Field(60.0, gt=0, description="Timeout of one LLM request.")
+    max_attempts: int = Field(
+        3, ge=1, le=10, description="Attempts per reply on timeouts, 429 and 5xx."
+    )
+    backoff_seconds: float = Field(
+        1.0, ge=0, description="First retry delay; doubles on each attempt, with jitter."
+    )
+    stream: bool = Field(False, description="Request streamed completions.")
+    temperature: float = Field(0.8, ge=0, le=2, description="Sampling temperature.")
+    context_tokens: int = Field(
+        8192, ge=256, description="Token budget of one request: prompt, history and reply."
+    )
+    reply_tokens: int = Field(
+        700, ge=16, description="Tokens reserved for the reply (sent as max_tokens)."
+    )
+    tokenizer_file: str = Field(
+        "",
+        description="Optional local tiktoken BPE file for exact token counts; "
+        "empty = conservative estimate (nothing is downloaded).",
+    )
+
+    @model_validator(mode="after")
+    def _reply_fits(self) -> LLMSettings:
+        if self.reply_tokens * 2 > self.context_tokens:
+            raise ValueError("reply_tokens must be at most half of context_tokens")
+        return self
+
+
+class StorageSettings(_Section):
+    database_path: str = Field("data/amigo.db", description="SQLite database file.")
+    busy_timeout_ms: int = Field(5000, ge=0, description="SQLite busy timeout.")
+    window_max_messages: int = Field(
+        200, ge=2, description="Most recent messages ever considered for the context window."
+    )
+
+
+class SecuritySettings(_Section):
+    master_key_file: str = Field(
+        "data/master.key",
+        description="Used only when AMIGO_MASTER_KEY is unset; created on first run. "
+        "Back it up and keep it apart from the database.",
+    )
+
+
+class PrivacySettings(_Section):
+    contact_email: str = Field(
+        "privacy@example.com", description="Privacy contact shown by /privacy and /help."
+    )
+    policy_version: str = Field("2026-04-22", description="Version of the policy users accept.")
+    policy_url: str = Field(
+        "", description="Public address of the full policy; empty = /privacy sends it as a file."
+    )
+
+
+class CompanionSettings(_Section):
+    default_name: str = Field("Amigo", description="Companion name offered during onboarding.")
+    default_gender: Literal["female", "male", "nonbinary"] = Field(
+        "nonbinary", description="Companion gender offered during onboarding."
+    )
+    default_tone: Literal["warm", "playful", "calm", "witty"] = Field(
+        "warm", description="Companion tone offered during onboarding."
+    )
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+    format: Literal["json", "text"] = Field(
+        "json", description="json for machines, text for humans."
+    )
+
+
+class ConsoleSettings(_Section):
+    user_id: int = Field(
+        1, description="Pretend Telegram id of the person chatting in `python -m bot console`."
+    )
+
+
+class Settings(_Section):
+    telegram: TelegramSettings = TelegramSettings()
+    llm: LLMSettings = LLMSettings()
+    storage: StorageSettings = StorageSettings()
+    security: SecuritySettings = SecuritySettings()
+    privacy: PrivacySettings = PrivacySettings()
+    companion: CompanionSettings = CompanionSettings()
+    logging: LoggingSettings = LoggingSettings()
+    console: ConsoleSettings = ConsoleSettings()
+
+
+@dataclass(frozen=True, repr=False)
+class Secrets:
+    """Secrets come only from the environment, or from a file named by `<NAME>_FILE`."""
+
+    telegram_bot_token: str | None
+    openai_api_key: str | None
+    master_key: str | None
+
+    def __repr__(self) -> str:  # never print a secret by accident
+        return "Secrets(<redacted>)"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Secrets:
+        return cls(
+            telegram_bot_token=_secret(env, "TELEGRAM_BOT_TOKEN"),
+            openai_api_key=_secret(env, "OPENAI_API_KEY"),
+            master_key=_secret(env, "AMIGO_MASTER_KEY"),
+        )
+
+
+def _secret(env: Mapping[str, str], name: str) -> str | None:
+    if value := env.get(name, "").strip():
+        return value
+    if path := env.get(f"{name}_FILE", "").strip():
+        try:
+            return Path(path).read_text().strip() or None
+        except OSError as exc:
+            raise ConfigError(f"{name}_FILE: cannot read the file ({exc.strerror})") from None
+    return None
+
+
+_OPENAI_ENV = {"OPENAI_BASE_URL": ("llm", "base_url"), "OPENAI_MODEL": ("llm", "model")}
+
+
+def load_settings(env: Mapping[str, str] | None = None, path: str | None = None) -> Settings:
+    """Build Settings from file and environment, or raise ConfigError with one clear line."""
+    env = os.environ if env is None else env
+    data: dict[str, Any] = {}
+    sources: dict[tuple[str, str], str] = {}
+    file = Path(path or env.get("AMIGO_CONFIG") or "config.toml")
+    if file.exists():
+        try:
+            data = tomllib.loads(file.read_text())
+        except (tomllib.TOMLDecodeError, OSError) as exc:
+            raise ConfigError(f"{file}: not valid TOML ({exc})") from None
+        for section, values in data.items():
+            if isinstance(values, dict):
+                for key in values:
+                    sources[(section, key)] = str(file)
+    elif path or env.get("AMIGO_CONFIG"):
+        raise ConfigError(f"AMIGO_CONFIG: no such file: {file}")
+    for var, (section, key) in _OPENAI_ENV.items():
+        if value := env.get(var):
+            data.setdefault(section, {})[key] = value
+            sources[(section, key)] = var
+    for var, value in env.items():
+        if not var.startswith(ENV_PREFIX) or "__" not in var:
+            continue
+        section, _, key = var[len(ENV_PREFIX) :].lower().partition("__")
+        data.setdefault(section, {})[key] = value
+        sources[(section, key)] = var
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(part) for part in err["loc"])
+        origin = sources.get(tuple(str(p) for p in err["loc"][:2]))  # type: ignore[arg-type]
+        where = f" (from {origin})" if origin else ""
+        msg = "unknown setting" if err["type"] == "extra_forbidden" else err["msg"]
+        raise ConfigError(f"config error: {loc}: {msg}{where}") from None
+
+
+def config_template() -> str:
+    """The documented config.toml: every setting with its default and help text."""
+    lines = [
+        "# Amigo configuration. Every setting is listed with its default value.",
+        "# Override any key with an environment variable AMIGO_<SECTION>__<KEY>,",
+        "# for example AMIGO_LLM__MODEL=llama3.1; AMIGO_CONFIG points at another file.",
+        "# Secrets are never read from this file: set TELEGRAM_BOT_TOKEN, OPENAI_API_KEY and",
+        "# AMIGO_MASTER_KEY in the environment (or NAME_FILE pointing at a file holding it).",
+        "# Regenerate with: python -m bot config-template > config.toml",
+    ]
+    for section, field in Settings.model_fields.items():
+        model = field.annotation
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        lines += ["", f"[{section}]"]
+        for key, sub in model.model_fields.items():
+            lines.append(f"# {sub.description}")
+            lines.append(f"{key} = {_toml_value(sub.default)}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'

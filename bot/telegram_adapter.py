@@ -1,0 +1,272 @@
+"""python-telegram-bot adapter: Telegram updates become plain events; replies go back out safely.
+
+This is the only module (with bot/app.py) that knows python-telegram-bot. It renders Markdown to
+Telegram HTML, splits long replies, keeps "typing…" up while the model thinks, honours flood control,
+and falls back to plain text when Telegram refuses the formatting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from telegram import (
+    Bot,
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+)
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+from telegram.ext import (
+    BaseHandler,
+    CallbackContext,
+    CallbackQueryHandler,
+    ExtBot,
+    MessageHandler,
+    filters,
+)
+
+from bot.config import TelegramSettings
+from bot.render import markdown_to_html, markdown_to_plain, split_markdown
+from handlers.commands import COMMANDS
+from handlers.events import ButtonPress, ChatKind, Event, Media, Reply, Sender, Text
+from handlers.router import Dispatcher
+from handlers.texts import t
+
+log = logging.getLogger("amigo.telegram")
+
+T = TypeVar("T")
+
+MEDIA_KINDS = (
+    "photo",
+    "voice",
+    "video",
+    "video_note",
+    "audio",
+    "animation",
+    "sticker",
+    "document",
+    "location",
+    "venue",
+    "contact",
+    "poll",
+    "dice",
+)
+
+
+ALLOWED_UPDATES = ["message", "callback_query", "channel_post"]
+
+
+@dataclass
+class AmigoData:
+    """PTB's bot_data, typed: what the composition root puts there in post_init."""
+
+    dispatcher: Dispatcher | None = None
+    settings: TelegramSettings = field(default_factory=TelegramSettings)
+
+
+AmigoContext = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], AmigoData]
+
+
+def to_event(update: Update) -> Event | None:
+    """The plain event for an update, or None for updates Amigo ignores (edits, joins...)."""
+    if (query := update.callback_query) is not None:
+        chat = query.message.chat if query.message else None
+        sender = Sender(query.from_user.id, chat.id if chat else query.from_user.id)
+        message_id = query.message.message_id if query.message else None
+        return ButtonPress(sender, query.data or "", message_id, update.update_id)
+    message = update.message or update.channel_post
+    if message is None:
+        return None
+    kind: ChatKind = (
+        "private"
+        if message.chat.type == "private"
+        else "channel"
+        if message.chat.type == "channel"
+        else "group"
+    )
+    user_id = message.from_user.id if message.from_user else message.chat.id
+    sender = Sender(user_id, message.chat.id, kind)
+    if message.text is not None:
+        return Text(sender, message.text, update.update_id)
+    media = next((k for k in MEDIA_KINDS if getattr(message, k, None)), "other")
+    return Media(sender, media, update.update_id)
+
+
+def _seconds(retry_after: int | timedelta) -> float:
+    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
+
+
+class TelegramChannel:
+    """handlers.ports.Channel for one Telegram chat."""
+
+    def __init__(
+        self, bot: Bot, chat_id: int, settings: TelegramSettings, button_message_id: int | None
+    ) -> None:
+        self.bot = bot
+        self.chat_id = chat_id
+        self.settings = settings
+        self.button_message_id = button_message_id
+
+    async def send(self, reply: Reply) -> None:
+        try:
+            await self._send(reply)
+        except TelegramError as exc:  # delivery failed after retries: the data is already stored
+            log.warning(
+                "reply.undelivered", extra={"chat_ref": "private", "error": type(exc).__name__}
+            )
+
+    @asynccontextmanager
+    async def typing(self) -> AsyncIterator[None]:
+        task = asyncio.create_task(self._keep_typing())
+        try:
+            yield
+        finally:
+            task.cancel()
+
+    async def _keep_typing(self) -> None:
+        while True:
+            try:
+                await self.bot.send_chat_action(self.chat_id, ChatAction.TYPING)
+            except TelegramError as exc:  # typing is a courtesy; its failure never stops a reply
+                log.debug("typing.failed", extra={"error": type(exc).__name__})
+            await asyncio.sleep(self.settings.typing_interval_seconds)
+
+    async def _send(self, reply: Reply) -> None:
+        markup = _markup(reply)
+        if reply.document is not None:
+            doc = InputFile(reply.document.content, filename=reply.document.filename)
+            await self._retry(
+                lambda: self.bot.send_document(self.chat_id, doc, caption=reply.text[:1024])
+            )
+            return
+        if reply.edit and self.button_message_id is not None and len(reply.text) < 4000:
+            try:
+                await self._retry(
+                    lambda: self.bot.edit_message_text(
+                        reply.text, self.chat_id, self.button_message_id, reply_markup=markup
+                    )
+                )
+                return
+            except BadRequest:  # too old to edit, or unchanged: send it as a new message
+                pass
+        chunks = split_markdown(reply.text) or [reply.text]
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            await self._send_chunk(chunk, reply.format == "markdown", markup if last else None)
+
+    async def _send_chunk(
+        self, chunk: str, markdown: bool, markup: InlineKeyboardMarkup | None
+    ) -> Message:
+        if markdown:
+            try:
+                return await self._retry(
+                    lambda: self.bot.send_message(
+                        self.chat_id,
+                        markdown_to_html(chunk),
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=markup,
+                        disable_web_page_preview=True,
+                    )
+                )
+            except BadRequest as exc:
+                log.info("reply.plain_fallback", extra={"error": type(exc).__name__})
+                chunk = markdown_to_plain(chunk)
+        return await self._retry(
+            lambda: self.bot.send_message(
+                self.chat_id, chunk, reply_markup=markup, disable_web_page_preview=True
+            )
+        )
+
+    async def _retry(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Honour Telegram's flood control and ride out brief network errors."""
+        attempts = self.settings.send_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                return await call()
+            except RetryAfter as exc:
+                if attempt == attempts:
+                    raise
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    wait = _seconds(exc.retry_after)
+                wait = min(wait, self.settings.max_flood_wait_seconds)
+                log.info("telegram.flood_wait", extra={"seconds": wait, "attempt": attempt})
+                await asyncio.sleep(wait)
+            except BadRequest:
+                raise
+            except NetworkError as exc:
+                if attempt == attempts:
+                    raise
+                log.info("telegram.retry", extra={"error": type(exc).__name__, "attempt": attempt})
+                await asyncio.sleep(0.5 * attempt)
+        raise AssertionError("unreachable")
+
+
+def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+            for row in reply.buttons
+        ]
+    )
+
+
+async def register_commands(bot: Bot) -> None:
+    """The command menu; a failure is logged and start-up goes on."""
+    try:
+        await bot.set_my_commands([BotCommand(c.name, t(c.help_key)) for c in COMMANDS])
+    except TelegramError as exc:
+        log.warning("telegram.commands_not_registered", extra={"error": type(exc).__name__})
+
+
+async def on_update(update: Update, context: AmigoContext) -> None:
+    """Every registered handler ends here: convert, then hand to the transport-neutral dispatcher."""
+    event = to_event(update)
+    data = context.bot_data
+    if event is None or data.dispatcher is None:
+        return
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer()
+        except TelegramError as exc:
+            log.debug("telegram.answer_failed", extra={"error": type(exc).__name__})
+    message_id = event.message_id if isinstance(event, ButtonPress) else None
+    channel = TelegramChannel(context.bot, event.sender.chat_id, data.settings, message_id)
+    await data.dispatcher.handle(event, channel)
+
+
+async def on_error(update: object, context: AmigoContext) -> None:
+    """Errors PTB catches outside our handlers (network, polling): type only, never content."""
+    error = context.error
+    log.warning(
+        "telegram.error",
+        extra={
+            "error": type(error).__name__,
+            "update": update.update_id if isinstance(update, Update) else None,
+        },
+    )
+
+
+def telegram_handlers() -> list[BaseHandler[Update, AmigoContext, None]]:
+    """The updates Amigo accepts, in order; everything else (edits, joins) is ignored."""
+    private = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
+    return [
+        CallbackQueryHandler(on_update),  # inline buttons
+        MessageHandler(filters.UpdateType.CHANNEL_POSTS, on_update),  # explains once, then quiet
+        MessageHandler(filters.UpdateType.MESSAGE & filters.ChatType.GROUPS, on_update),  # likewise
+        MessageHandler(private & filters.TEXT, on_update),  # commands and chat
+        MessageHandler(private, on_update),  # photos, voice, stickers...: last, the catch-all
+    ]

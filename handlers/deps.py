@@ -1,0 +1,37 @@
+"""Everything a handler may use, injected by the composition root (no module-level singletons)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from handlers.ports import ChatModel, TokenCounter
+from storage.base import Repository
+from storage.clock import Clock
+
+
+@dataclass(frozen=True)
+class HandlerConfig:
+    """The settings handlers read, copied from bot.config.Settings by the composition root."""
+
+    privacy_contact: str
+    policy_version: str
+    policy_url: str
+    provider_name: str
+    default_name: str
+    default_gender: str
+    default_tone: str
+    context_tokens: int
+    reply_tokens: int
+    window_max_messages: int
+
+
+@dataclass(frozen=True)
+class Deps:
+    repo: Repository
+    model: ChatModel
+    tokens: TokenCounter
+    clock: Clock
+    config: HandlerConfig
+    sign: Callable[[str], bytes]
+    """Keyed MAC, used to carry the passed age gate in a button without storing anything."""

@@ -1,0 +1,77 @@
+"""Plain events in, plain replies out: what the handlers see of a chat, whatever the transport."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ChatKind = Literal["private", "group", "channel"]
+ReplyFormat = Literal["plain", "markdown"]
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who wrote: the Telegram user and the chat to answer in. No names, no contacts."""
+
+    user_id: int
+    chat_id: int
+    chat_kind: ChatKind = "private"
+
+
+@dataclass(frozen=True)
+class Text:
+    sender: Sender
+    text: str
+    update_id: int | None = None
+
+    @property
+    def command(self) -> tuple[str, str] | None:
+        """('help', 'args') for '/help args' or '/help@AmigoBot args'; None for plain text."""
+        if not self.text.startswith("/") or len(self.text) < 2:
+            return None
+        head, _, args = self.text[1:].partition(" ")
+        name = head.split("@", 1)[0].lower()
+        return (name, args.strip()) if name else None
+
+
+@dataclass(frozen=True)
+class ButtonPress:
+    sender: Sender
+    data: str
+    message_id: int | None = None
+    update_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Media:
+    """Anything that is not text: a photo, a voice note, a location... Only its kind is kept."""
+
+    sender: Sender
+    kind: str
+    update_id: int | None = None
+
+
+Event = Text | ButtonPress | Media
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class Document:
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to the user. `edit` replaces the message whose button was pressed."""
+
+    text: str
+    format: ReplyFormat = "plain"
+    buttons: tuple[tuple[Button, ...], ...] = field(default=())
+    edit: bool = False
+    document: Document | None = None

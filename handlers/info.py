@@ -1,0 +1,50 @@
+"""/help and /privacy: what the bot does and how it treats data. Work before onboarding too."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from handlers.commands import COMMANDS
+from handlers.deps import Deps
+from handlers.events import Button, Document, Reply
+from handlers.ports import Channel
+from handlers.texts import POLICY_SUMMARY, t
+
+_CONTACT_PLACEHOLDER = "{{PRIVACY_CONTACT}}"
+
+
+def help_reply(contact: str) -> Reply:
+    lines = "\n".join(f"/{c.name} — {t(c.help_key)}" for c in COMMANDS)
+    return Reply(t("help", commands=lines, contact=contact))
+
+
+class Info:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    async def help(self, channel: Channel, *, unknown: bool = False) -> None:
+        if unknown:
+            await channel.send(Reply(t("help.unknown")))
+        await channel.send(help_reply(self.deps.config.privacy_contact))
+
+    async def privacy(self, channel: Channel) -> None:
+        cfg = self.deps.config
+        text = t(
+            "privacy",
+            summary=POLICY_SUMMARY,
+            provider=cfg.provider_name,
+            contact=cfg.privacy_contact,
+            policy=cfg.policy_url or "↓",
+            version=cfg.policy_version,
+        )
+        buttons = () if cfg.policy_url else ((Button(t("privacy.full_policy"), "privacy:policy"),),)
+        await channel.send(Reply(text, buttons=buttons))
+
+    async def send_policy(self, channel: Channel) -> None:
+        """The full policy as a file, with the configured contact address filled in."""
+        cfg = self.deps.config
+        text = resources.files("handlers").joinpath("privacy_policy.txt").read_text("utf-8")
+        text = text.replace(_CONTACT_PLACEHOLDER, cfg.privacy_contact)
+        document = Document(f"privacy-policy-{cfg.policy_version}.txt", text.encode("utf-8"))
+        caption = t("privacy.policy_file_caption", version=cfg.policy_version)
+        await channel.send(Reply(caption, document=document))

@@ -1,0 +1,1 @@
+"""Scheduled jobs (APScheduler). They work through storage/ only. Retention jobs come next."""

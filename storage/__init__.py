@@ -1,0 +1,1 @@
+"""Storage: the Repository contract and its backends. Knows nothing of Telegram."""

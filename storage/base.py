@@ -1,0 +1,55 @@
+"""The storage contract every backend fulfils (SQLite now; PostgreSQL can implement the same).
+
+Handlers depend on this Protocol, never on a backend. Values go in and come out as plain text:
+sealing and opening are the backend's job, so no other layer ever sees a ciphertext or a key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from storage.models import Account, ChatMessage, Companion, ConsentRecord, Purpose, Role
+
+
+class Repository(Protocol):
+    async def find_account(self, tg_id: int) -> Account | None: ...
+
+    async def create_account(
+        self, tg_id: int, chat_id: int, *, policy_version: str, age_confirmed_at: datetime
+    ) -> Account:
+        """Open an account after the age gate and Terms; records both in the consent ledger."""
+        ...
+
+    async def set_step(self, user_id: int, step: str | None, *, activate: bool = False) -> None: ...
+
+    async def record_consent(
+        self, user_id: int, purpose: Purpose, granted: bool, policy_version: str
+    ) -> None: ...
+
+    async def consents(self, user_id: int) -> Sequence[ConsentRecord]: ...
+
+    async def set_companion(self, user_id: int, companion: Companion) -> None: ...
+
+    async def companion(self, user_id: int) -> Companion | None: ...
+
+    async def start_conversation(self, user_id: int) -> int: ...
+
+    async def add_message(
+        self, user_id: int, conversation_id: int, role: Role, text: str
+    ) -> int: ...
+
+    async def recent_messages(
+        self, user_id: int, conversation_id: int, limit: int
+    ) -> Sequence[ChatMessage]:
+        """Newest first, only this user's messages of this conversation."""
+        ...
+
+    async def is_minor_marked(self, tg_id: int) -> bool: ...
+
+    async def mark_minor(self, tg_id: int) -> None: ...
+
+    async def first_group_notice(self, chat_id: int) -> bool:
+        """True the first time a group is seen, so the bot explains itself there only once."""
+        ...

@@ -1,0 +1,136 @@
+"""Fixtures that start real things: a real SQLite file, the real bot against fake servers on loopback."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+
+import pytest
+from telegram.ext import Application
+
+from bot.app import Services, build_application, handler_config, running
+from bot.config import Secrets, Settings, load_settings
+from bot.logs import quiet_libraries
+from bot.tokens import EstimateCounter
+from handlers.deps import Deps
+from handlers.router import Dispatcher
+from storage.clock import FrozenClock
+from storage.crypto import Vault
+from storage.sqlite import SqliteRepository
+from tests.doubles import FakeModel
+from tests.fakes import FakeOpenAI, FakeTelegram
+
+MASTER_KEY = "q3jTuk7lX4oF1s0p2mPZ2XJmE6m0yY4vH3bQ5rX8c1A="
+CANARY = "CANARY-7f3a9e-purple-elephant"
+
+
+def make_settings(tmp_path: Path, **env: str) -> Settings:
+    config = tmp_path / "config.toml"
+    config.touch()
+    base = {
+        "AMIGO_STORAGE__DATABASE_PATH": str(tmp_path / "amigo.db"),
+        "AMIGO_SECURITY__MASTER_KEY_FILE": str(tmp_path / "master.key"),
+        "AMIGO_LLM__BACKOFF_SECONDS": "0.01",
+        "AMIGO_LLM__TIMEOUT_SECONDS": "5",
+        "AMIGO_TELEGRAM__POLL_TIMEOUT_SECONDS": "1",
+        "AMIGO_PRIVACY__CONTACT_EMAIL": "privacy@amigo.test",
+    }
+    return load_settings({**base, **env}, path=str(config))
+
+
+@pytest.fixture
+def secrets() -> Secrets:
+    return Secrets(telegram_bot_token=None, openai_api_key="test-key", master_key=MASTER_KEY)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture
+def vault() -> Vault:
+    return Vault(bytes(range(32)))
+
+
+@pytest.fixture
+async def repo(tmp_path: Path, vault: Vault, clock: FrozenClock) -> AsyncIterator[SqliteRepository]:
+    repository = SqliteRepository(tmp_path / "amigo.db", vault, clock=clock)
+    await repository.open()
+    yield repository
+    await repository.close()
+
+
+@pytest.fixture
+def model() -> FakeModel:
+    return FakeModel()
+
+
+@pytest.fixture
+def dispatcher(
+    tmp_path: Path, repo: SqliteRepository, vault: Vault, clock: FrozenClock, model: FakeModel
+) -> Dispatcher:
+    """Handlers with a real repository and a fake model: fast tests of the logic."""
+    deps = Deps(
+        repo=repo,
+        model=model,
+        tokens=EstimateCounter(),
+        clock=clock,
+        config=handler_config(make_settings(tmp_path)),
+        sign=lambda text: vault.pseudonym("sign", text),
+    )
+    return Dispatcher(deps)
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def llm() -> AsyncIterator[FakeOpenAI]:
+    async with FakeOpenAI() as fake:
+        yield fake
+
+
+@pytest.fixture
+def e2e_settings(tmp_path: Path, tg: FakeTelegram, llm: FakeOpenAI) -> Settings:
+    return make_settings(
+        tmp_path,
+        AMIGO_TELEGRAM__API_BASE_URL=tg.base_url.removesuffix("/bot"),
+        AMIGO_LLM__BASE_URL=llm.base_url,
+    )
+
+
+class Bot:
+    """Starts and stops the real python-telegram-bot Application against the fakes."""
+
+    def __init__(self, settings: Settings, tg: FakeTelegram) -> None:
+        self.settings = settings
+        self.secrets = Secrets(tg.token, "test-key", MASTER_KEY)
+
+    def running(self, settings: Settings | None = None) -> AbstractAsyncContextManager[Application]:  # type: ignore[type-arg]
+        settings = settings or self.settings
+        return running(build_application(settings, self.secrets), settings)
+
+
+@pytest.fixture
+async def bot(e2e_settings: Settings, tg: FakeTelegram) -> AsyncIterator[Bot]:
+    """The real bot, polling the fake Telegram and asking the fake LLM."""
+    harness = Bot(e2e_settings, tg)
+    async with harness.running():
+        yield harness
+
+
+@pytest.fixture
+def caplog_all(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """Every record at DEBUG from our loggers, libraries at the level production allows."""
+    caplog.set_level(logging.DEBUG)
+    quiet_libraries()
+    yield caplog
+
+
+__all__ = ["CANARY", "Services"]

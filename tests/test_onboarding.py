@@ -1,0 +1,205 @@
+"""Onboarding logic through the dispatcher with a real database and a fake model (fast)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from handlers.events import ButtonPress, Media, Sender, Text
+from handlers.router import Dispatcher
+from storage.clock import FrozenClock
+from storage.models import Companion, Purpose, Status
+from storage.sqlite import SqliteRepository
+from tests.conftest import CANARY
+from tests.doubles import FakeModel, RecordingChannel
+
+USER = Sender(1001, 1001)
+
+
+async def say(d: Dispatcher, ch: RecordingChannel, text: str, who: Sender = USER) -> None:
+    await d.handle(Text(who, text), ch)
+
+
+async def press(d: Dispatcher, ch: RecordingChannel, data: str, who: Sender = USER) -> None:
+    await d.handle(ButtonPress(who, data, message_id=1), ch)
+
+
+async def onboard(d: Dispatcher, ch: RecordingChannel, who: Sender = USER, name: str = "") -> None:
+    await say(d, ch, "/start", who)
+    await press(d, ch, "age:yes", who)
+    await press(d, ch, ch.button("terms:"), who)
+    await press(d, ch, "train:n", who)
+    await press(d, ch, "mkt:n", who)
+    if name:
+        await say(d, ch, name, who)
+    else:
+        await press(d, ch, "name:default", who)
+    await press(d, ch, "gender:female", who)
+    await press(d, ch, "tone:warm", who)
+
+
+def table_rows(repo: SqliteRepository) -> int:
+    with sqlite3.connect(repo.path) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        skip = {"meta", "schema_migrations"}
+        return sum(
+            db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables if t not in skip
+        )
+
+
+@pytest.mark.promise("P3.1")
+async def test_nothing_is_stored_or_sent_before_terms(
+    dispatcher: Dispatcher, repo: SqliteRepository, model: FakeModel
+) -> None:
+    """P3.1: before the age gate and Terms, text is neither stored nor sent to the LLM."""
+    ch = RecordingChannel()
+    await say(dispatcher, ch, f"hello {CANARY}")
+    await say(dispatcher, ch, "/start")
+    await press(dispatcher, ch, "age:yes")
+    await say(dispatcher, ch, f"still me {CANARY}")
+    assert table_rows(repo) == 0
+    assert model.history == []
+    assert CANARY.encode() not in repo.path.read_bytes()
+    assert "accept" in ch.replies[-1].text.lower()  # pointed back to the Terms step
+
+
+@pytest.mark.promise("P3.1")
+async def test_under_18_keeps_only_a_keyed_marker_and_blocks_a_later_yes(
+    dispatcher: Dispatcher, repo: SqliteRepository
+) -> None:
+    ch = RecordingChannel()
+    await say(dispatcher, ch, "/start")
+    await press(dispatcher, ch, "age:no")
+    assert "only for adults" in ch.texts[-1]
+    with sqlite3.connect(repo.path) as db:
+        markers = db.execute("SELECT tg_ref FROM minor_markers").fetchall()
+        assert len(markers) == 1 and str(USER.user_id).encode() not in markers[0][0]
+        assert db.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0
+    await say(dispatcher, ch, "/start")
+    await press(dispatcher, ch, "age:yes")
+    assert "review" in ch.texts[-1]
+    assert await repo.find_account(USER.user_id) is None
+
+
+async def test_full_onboarding_records_every_decision(
+    dispatcher: Dispatcher, repo: SqliteRepository
+) -> None:
+    ch = RecordingChannel()
+    await say(dispatcher, ch, "/start")
+    await press(dispatcher, ch, "age:yes")
+    await press(dispatcher, ch, ch.button("terms:"))
+    await press(dispatcher, ch, "train:y")
+    await press(dispatcher, ch, "mkt:n")
+    await say(dispatcher, ch, "Meera 🌸")
+    await press(dispatcher, ch, "gender:female")
+    await press(dispatcher, ch, "tone:playful")
+    assert "All set! I'm Meera 🌸" in ch.texts[-1]
+    account = await repo.find_account(USER.user_id)
+    assert account is not None and account.status is Status.ACTIVE
+    ledger = {(c.purpose, c.granted) for c in await repo.consents(account.id)}
+    assert ledger == {
+        (Purpose.AGE_18_PLUS, True),
+        (Purpose.TERMS, True),
+        (Purpose.MODEL_IMPROVEMENT, True),
+        (Purpose.MARKETING, False),
+    }
+    assert all(c.policy_version for c in await repo.consents(account.id))
+    companion = await repo.companion(account.id)
+    assert companion is not None and (companion.gender, companion.tone) == ("female", "playful")
+
+
+async def test_optional_consents_are_not_preselected(dispatcher: Dispatcher) -> None:
+    ch = RecordingChannel()
+    await say(dispatcher, ch, "/start")
+    await press(dispatcher, ch, "age:yes")
+    await press(dispatcher, ch, ch.button("terms:"))
+    training = ch.replies[-1]
+    assert [b.data for b in training.buttons[0]] == ["train:y", "train:n"]
+    assert "✓" not in "".join(b.label for b in training.buttons[0])
+
+
+async def test_forged_or_expired_gate_token_is_refused(
+    dispatcher: Dispatcher, repo: SqliteRepository, clock: FrozenClock
+) -> None:
+    ch = RecordingChannel()
+    await press(dispatcher, ch, "terms:abc.forged")
+    assert await repo.find_account(USER.user_id) is None
+    await say(dispatcher, ch, "/start")
+    await press(dispatcher, ch, "age:yes")
+    token = ch.button("terms:")
+    other = Sender(2002, 2002)
+    await press(dispatcher, ch, token, other)  # someone else's button
+    assert await repo.find_account(other.user_id) is None
+    clock.advance(days=2)
+    await press(dispatcher, ch, token)
+    assert await repo.find_account(USER.user_id) is None
+    assert "expired" in " ".join(ch.texts[-2:])
+
+
+async def test_declining_terms_stores_nothing(
+    dispatcher: Dispatcher, repo: SqliteRepository
+) -> None:
+    ch = RecordingChannel()
+    await say(dispatcher, ch, "/start")
+    await press(dispatcher, ch, "age:yes")
+    await press(dispatcher, ch, "terms:no")
+    assert table_rows(repo) == 0
+    assert "/start" in ch.texts[-1]
+
+
+async def test_invalid_companion_names_are_refused(
+    dispatcher: Dispatcher, repo: SqliteRepository
+) -> None:
+    ch = RecordingChannel()
+    await say(dispatcher, ch, "/start")
+    await press(dispatcher, ch, "age:yes")
+    await press(dispatcher, ch, ch.button("terms:"))
+    await press(dispatcher, ch, "train:n")
+    await press(dispatcher, ch, "mkt:n")
+    for bad in ["x" * 40, "https://spam.example", "\u202eevil", "   "]:
+        await say(dispatcher, ch, bad)
+        assert "Please pick a name" in " ".join(ch.texts[-2:])
+    await say(dispatcher, ch, "Zoë")
+    account = await repo.find_account(USER.user_id)
+    assert account is not None
+    assert await repo.companion(account.id) == Companion("Zoë", "nonbinary", "warm")
+
+
+async def test_stale_and_repeated_buttons_change_nothing(
+    dispatcher: Dispatcher, repo: SqliteRepository
+) -> None:
+    ch = RecordingChannel()
+    await say(dispatcher, ch, "/start")
+    await press(dispatcher, ch, "age:yes")
+    token = ch.button("terms:")
+    await press(dispatcher, ch, token)
+    await press(dispatcher, ch, token)  # double tap
+    await press(dispatcher, ch, "tone:warm")  # a later step's button, too early
+    account = await repo.find_account(USER.user_id)
+    assert account is not None and account.status is Status.ONBOARDING
+    assert len(await repo.consents(account.id)) == 2
+    assert "earlier step" in " ".join(ch.texts[-2:])
+
+
+async def test_media_is_never_stored(dispatcher: Dispatcher, repo: SqliteRepository) -> None:
+    ch = RecordingChannel()
+    await onboard(dispatcher, ch)
+    before = table_rows(repo)
+    await dispatcher.handle(Media(USER, "photo"), ch)
+    assert "only read text" in ch.texts[-1]
+    assert table_rows(repo) == before
+
+
+async def test_chat_after_onboarding_uses_the_companion(
+    dispatcher: Dispatcher, model: FakeModel
+) -> None:
+    ch = RecordingChannel()
+    await onboard(dispatcher, ch, name="Kabir")
+    model.enqueue("Hello **there**")
+    await say(dispatcher, ch, "hi")
+    assert ch.replies[-1].text == "Hello **there**" and ch.replies[-1].format == "markdown"
+    system = model.history[-1][0]
+    assert system["role"] == "system" and "Kabir" in system["content"] and "AI" in system["content"]
+    assert model.history[-1][-1] == {"role": "user", "content": "hi"}
+    assert ch.typing_count == 1
