@@ -42,3 +42,43 @@ async def test_console_onboards_and_chats(tmp_path: Path, llm: FakeOpenAI) -> No
     assert "echo: hello there" in text
     assert "Traceback" not in text + err.decode()
     assert llm.requests[-1]["messages"][-1]["content"] == "hello there"
+
+
+async def test_without_a_master_key_one_is_created_owner_only_with_a_loud_warning(
+    tmp_path: Path, llm: FakeOpenAI
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AMIGO_", "OPENAI_"))}
+    env.update(PYTHONPATH=str(ROOT), AMIGO_LLM__BASE_URL=llm.base_url)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "console",
+        cwd=tmp_path,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(b"/help\n"), timeout=60)
+    key = tmp_path / "data" / "master.key"
+    assert key.exists() and key.stat().st_mode & 0o077 == 0
+    assert "BACK IT UP" in err.decode()
+    db = tmp_path / "data" / "amigo.db"
+    assert db.exists() and db.stat().st_mode & 0o077 == 0
+    # A different key than the database was made with is refused in one line.
+    env["AMIGO_MASTER_KEY"] = "00" * 32
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "console",
+        cwd=tmp_path,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(b""), timeout=60)
+    assert proc.returncode == 2 and "does not match this database" in err.decode()
+    assert "Traceback" not in err.decode()

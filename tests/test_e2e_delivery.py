@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import Settings
 from bot.render import utf16_len
 from tests.conftest import CANARY, Bot
 from tests.e2e import onboard, say
@@ -121,3 +122,35 @@ async def test_a_whole_conversation_leaves_no_plaintext_in_logs_or_database(
 async def test_database_file_is_owner_only(bot: Bot, tg: FakeTelegram) -> None:
     db = Path(bot.settings.storage.database_path)
     assert db.stat().st_mode & 0o077 == 0
+
+
+async def test_a_failed_command_menu_registration_is_not_fatal(
+    e2e_settings: Settings, tg: FakeTelegram
+) -> None:
+    tg.fail_always("setMyCommands", status=500, description="Internal Server Error")
+    async with Bot(e2e_settings, tg).running():
+        reply = await say(tg, ALICE, "/help")
+    assert "/privacy" in reply.text
+
+
+async def test_telegram_refusing_a_reply_loses_nothing(
+    bot: Bot, tg: FakeTelegram, llm: FakeOpenAI
+) -> None:
+    await onboard(tg, ALICE)
+    attempts = bot.settings.telegram.send_attempts
+    tg.fail_next("sendMessage", status=500, description="Internal Server Error", times=attempts)
+    mark = tg.mark()
+    tg.send_text(ALICE, "kept even if the reply fails")
+
+    def all_refused(_: object) -> bool:
+        return sum(not c.ok for c in tg.calls[mark:] if c.method == "sendMessage") >= attempts
+
+    await tg.wait_for_call("sendMessage", all_refused, after=mark)
+    reply = await say(tg, ALICE, "and now?")
+    assert reply.text == "echo: and now?"
+    contents = [m["content"] for m in llm.requests[-1]["messages"]]
+    assert contents[-3:] == [
+        "kept even if the reply fails",
+        "echo: kept even if the reply fails",
+        "and now?",
+    ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from handlers.events import ButtonPress, Media, Sender, Text
 from handlers.router import Dispatcher
@@ -203,3 +205,41 @@ async def test_chat_after_onboarding_uses_the_companion(
     assert system["role"] == "system" and "Kabir" in system["content"] and "AI" in system["content"]
     assert model.history[-1][-1] == {"role": "user", "content": "hi"}
     assert ch.typing_count == 1
+
+
+async def test_an_unexpected_error_reaches_the_user_as_an_apology_not_a_traceback(
+    dispatcher: Dispatcher, model: FakeModel
+) -> None:
+    ch = RecordingChannel()
+    await onboard(dispatcher, ch)
+    model.enqueue(RuntimeError(f"internal detail {CANARY}"))
+    await say(dispatcher, ch, "hi")
+    assert ch.texts[-1].startswith("Sorry, something went wrong")
+    assert CANARY not in ch.texts[-1] and "Traceback" not in ch.texts[-1]
+    model.enqueue("fine again")
+    await say(dispatcher, ch, "hello?")
+    assert ch.texts[-1] == "fine again"
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=st.text(min_size=1, max_size=4096))
+@example(text="न" * 4096)
+@example(text="\x00\u202e\ud7ff\U0010ffff 👩‍🚀" * 100)
+async def test_any_unicode_text_is_stored_and_answered(
+    dispatcher: Dispatcher, repo: SqliteRepository, model: FakeModel, text: str
+) -> None:
+    """Odd Unicode, control characters, 4,096 characters: never a crash, never a lost message."""
+    ch = RecordingChannel()
+    account = await repo.find_account(USER.user_id)
+    if account is None:
+        await onboard(dispatcher, ch)
+        account = await repo.find_account(USER.user_id)
+    assert account is not None and account.conversation_id is not None
+    if text.startswith("/"):
+        text = " " + text
+    await say(dispatcher, ch, text)
+    assert ch.texts[-1].startswith("echo: ")
+    stored = await repo.recent_messages(account.id, account.conversation_id, 2)
+    assert [m.role for m in stored] == ["assistant", "user"] and stored[1].text == text
