@@ -26,7 +26,12 @@ _TASK = re.compile(r"^\[([ xX])\][ \t]+")
 _QUOTE = re.compile(r"^[ \t]{0,3}>[ \t]?")
 _TABLE_DELIM = re.compile(r"^[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
 _LANG = re.compile(r"[\w+#.-]{1,32}", re.ASCII)
-_SAFE_URL = re.compile(r"(?:https?|tg|mailto):", re.IGNORECASE)
+_SAFE_URL = re.compile(r"(?:https?://[^\s/?#]|tg://\w|mailto:\S)", re.IGNORECASE)
+_LINK_TAIL = re.compile(  # (url "title"); one level of parentheses in the url, like CommonMark
+    r"\([ \t\n]*(?:<([^<>\n]*)>|((?:[^\s()\\\x00-\x1f]|\\.|\((?:[^\s()\\\x00-\x1f]|\\.)*\))*))"
+    r"(?:[ \t\n]+(?:\"[^\"]{0,300}\"|'[^']{0,300}'|\([^()]{0,300}\)))?[ \t\n]*\)"
+)
+_BRACKET_TOKEN = re.compile(r"\\.|`+|[\[\]]", re.DOTALL)
 _AUTOLINK = re.compile(r"<((?:https?|tg|mailto):[^\s<>]*)>", re.IGNORECASE)
 _TEXT_RUN = re.compile(r"[^\\`\[!<*_~]+")
 _BACKTICKS = re.compile(r"`+")
@@ -55,19 +60,12 @@ def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _same(text: str) -> str:
-    return text
-
-
 def _attr(text: str) -> str:
     return _esc(text).replace('"', "&quot;")
 
 
 def _visible(html: str) -> str:
     return _TAG.sub("", html)
-
-
-# ---------------------------------------------------------------- inline
 
 
 @dataclass(slots=True)
@@ -165,56 +163,6 @@ def _emphasis(delims: list[_Delim], plain: bool, spans: list[Span]) -> None:
         d.node.raw = d.char * d.count
 
 
-def _link(s: str, i: int) -> tuple[int, int, str, int] | None:
-    """Parse `[text](url "title")` at s[i] == '['; return text bounds, url and end, or None."""
-    n, depth, j = len(s), 0, i
-    if s.find("](", i) < 0:
-        return None
-    while j < n and j - i < 2000:
-        ch = s[j]
-        if ch == "\\":
-            j += 2
-            continue
-        depth += (ch == "[") - (ch == "]")
-        if depth == 0:
-            break
-        j += 1
-    if depth != 0 or not s.startswith("(", j + 1):
-        return None
-    k = j + 2
-    while k < n and s[k] in " \t\n":
-        k += 1
-    if k < n and s[k] == "<":
-        e = s.find(">", k)
-        if e < 0 or "\n" in s[k:e] or "<" in s[k + 1 : e]:
-            return None
-        url, k = s[k + 1 : e], e + 1
-    else:
-        start, par = k, 0
-        while k < n and not s[k].isspace() and ord(s[k]) >= 0x20:
-            if s[k] == "\\":
-                k += 2
-                continue
-            par += (s[k] == "(") - (s[k] == ")")
-            if par < 0:
-                break
-            k += 1
-        url = s[start:k]
-    t = k
-    while t < n and s[t] in " \t\n":
-        t += 1
-    if t > k and t < n and s[t] in "\"'(":
-        e = s.find(")" if s[t] == "(" else s[t], t + 1)
-        if e < 0:
-            return None
-        t = e + 1
-        while t < n and s[t] in " \t\n":
-            t += 1
-    if t >= n or s[t] != ")":
-        return None
-    return i + 1, j, url, t + 1
-
-
 def _link_html(inner: str, url: str, plain: bool) -> str:
     if plain:
         return f"{inner} ({url})" if inner and url and url != inner else inner or url
@@ -224,76 +172,80 @@ def _link_html(inner: str, url: str, plain: bool) -> str:
     return f'<a href="{_attr(url)}">{label}</a>'
 
 
+def _brackets(s: str, runs: dict[int, list[int]]) -> dict[int, int]:
+    """Pair every [ with its ], once per paragraph, so bracket-heavy text stays linear."""
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    pos = 0
+    while (m := _BRACKET_TOKEN.search(s, pos)) is not None:
+        pos, tok = m.end(), m[0]
+        if tok[0] == "`":  # brackets inside code spans do not count
+            starts = runs.get(len(tok), [])
+            k = bisect_left(starts, pos)
+            pos = starts[k] + len(tok) if k < len(starts) else pos
+        elif tok == "[":
+            stack.append(m.start())
+        elif tok == "]" and stack:
+            pairs[stack.pop()] = m.start()
+    return pairs
+
+
 def _parse_inline(s: str, plain: bool, links: bool = True) -> tuple[str, list[Span]]:
-    """Render one paragraph's inline Markdown; also return source spans of formatting."""
-    esc = _same if plain else _esc
+    """Render one paragraph's inline Markdown; also return the source spans of formatting."""
     nodes: list[_Node] = []
     delims: list[_Delim] = []
     spans: list[Span] = []
     runs: dict[int, list[int]] = {}
     for bt in _BACKTICKS.finditer(s):
         runs.setdefault(len(bt[0]), []).append(bt.start())
+    pairs = _brackets(s, runs) if links else {}
     i, n = 0, len(s)
     while i < n:
-        c = s[i]
+        c, j, html = s[i], i + 1, None
         if c == "\\" and i + 1 < n and (s[i + 1] in _ASCII_PUNCT or s[i + 1] == "\n"):
-            nodes.append(_Node(s[i + 1]))
-            i += 2
-        elif c == "`":
-            j = i
-            while j < n and s[j] == "`":
-                j += 1
-            starts = runs.get(j - i, [])
-            k = bisect_left(starts, j)
-            if k == len(starts):
-                nodes.append(_Node(s[i:j]))
-                i = j
-                continue
-            end, body = starts[k] + j - i, s[j : starts[k]]
-            if len(body) >= 2 and body[0] == body[-1] == " " and body.strip(" "):
-                body = body[1:-1]
-            code = esc(body) if plain else f"<code>{_esc(body)}</code>"
-            nodes.append(_Node("", code if body.strip() else esc(s[i:end])))
-            spans.append((i, end))
-            i = end
-        elif links and (c == "[" or (c == "!" and s.startswith("[", i + 1))):
-            found = _link(s, i + (c == "!"))
-            if found is None:
-                nodes.append(_Node(c))
-                i += 1
-                continue
-            t0, t1, url, end = found
-            inner = _parse_inline(s[t0:t1], plain, links=False)[0]
-            nodes.append(_Node("", _link_html(inner, url, plain)))
-            spans.append((i, end))
-            i = end
-        elif links and c == "<" and (m := _AUTOLINK.match(s, i)) is not None:
-            nodes.append(_Node("", _link_html("", m[1], plain)))
-            spans.append((i, m.end()))
-            i = m.end()
-        elif c in "*_~":
-            j = i
+            c, j = s[i + 1], i + 2
+        elif c in "`*_~":
             while j < n and s[j] == c:
                 j += 1
-            nodes.append(_Node(s[i:j]))
+            starts = runs.get(j - i, []) if c == "`" else []
+            k = bisect_left(starts, j)
+            if k < len(starts):  # a code span: verbatim, no formatting inside
+                end, body = starts[k] + j - i, s[j : starts[k]]
+                if len(body) >= 2 and body[0] == body[-1] == " " and body.strip(" "):
+                    body = body[1:-1]
+                if body.strip():
+                    html = body if plain else f"<code>{_esc(body)}</code>"
+                    spans.append((i, end))
+                j, c = end, s[i:end]
+            else:
+                c = s[i:j]
+        elif links and (c == "[" or (c == "!" and s.startswith("[", i + 1))):
+            o = i + (c == "!")
+            close = pairs.get(o)
+            m = _LINK_TAIL.match(s, close + 1) if close is not None else None
+            if close is not None and m is not None:
+                inner = _parse_inline(s[o + 1 : close], plain, links=False)[0]
+                url = m[1] if m[1] is not None else m[2]
+                html, j = _link_html(inner, url, plain), m.end()
+                spans.append((i, j))
+        elif links and c == "<" and (m := _AUTOLINK.match(s, i)) is not None:
+            html, j = _link_html("", m[1], plain), m.end()
+            spans.append((i, j))
+        elif (m := _TEXT_RUN.match(s, i)) is not None:
+            c, j = m[0], m.end()
+        nodes.append(_Node(c, html))
+        if c[0] in "*_~" and html is None and s[i] == c[0]:
             d = _delim(s, i, j, nodes[-1])
             if d is not None:
                 delims.append(d)
-            i = j
-        else:
-            m = _TEXT_RUN.match(s, i)
-            j = m.end() if m else i + 1
-            nodes.append(_Node(s[i:j]))
-            i = j
+        i = j
     _emphasis(delims, plain, spans)
+    esc = _esc if not plain else str
     out = "".join(
         "".join(x.closes) + (x.html if x.html is not None else esc(x.raw)) + "".join(x.opens)
         for x in nodes
     )
     return out, spans
-
-
-# ---------------------------------------------------------------- blocks
 
 
 def _open_fence(line: str) -> tuple[str, str, str] | None:
@@ -306,14 +258,6 @@ def _open_fence(line: str) -> tuple[str, str, str] | None:
 def _closes(line: str, fence: str) -> bool:
     s = line.strip()
     return len(s) >= len(fence) and s == fence[0] * len(s)
-
-
-def _is_delim_row(line: str) -> bool:
-    return "|" in line and _TABLE_DELIM.match(line) is not None
-
-
-def _wrap(tag: str, html: str, plain: bool) -> str:
-    return html if plain or not _visible(html).strip() else f"<{tag}>{html}</{tag}>"
 
 
 def _code_block(lines: list[str], indent: int, info: str, plain: bool) -> str:
@@ -371,7 +315,7 @@ def _blocks(lines: list[str], plain: bool, quoted: bool) -> str:
                 i += 1
             body = _blocks(inner, plain, quoted=True)
             emit(body if plain or not body else f"<blockquote>{body}</blockquote>")
-        elif not quoted and "|" in line and i < len(lines) and _is_delim_row(lines[i]):
+        elif not quoted and "|" in line and _TABLE_DELIM.match("".join(lines[i : i + 1]) or "-"):
             flush()
             j = i + 1
             while j < len(lines) and "|" in lines[j] and _open_fence(lines[j]) is None:
@@ -384,7 +328,8 @@ def _blocks(lines: list[str], plain: bool, quoted: bool) -> str:
             emit("———")
         elif (m := _HEADING.match(line)) is not None:
             flush()
-            emit(_wrap("b", _parse_inline(m[1] or "", plain)[0], plain))
+            title = _parse_inline(m[1] or "", plain)[0]
+            emit(title if plain or not _visible(title).strip() else f"<b>{title}</b>")
         elif (m := _BULLET.match(line)) is not None:
             flush()
             body, mark = m[2] or "", "•"
@@ -418,9 +363,6 @@ def markdown_to_plain(markdown: str) -> str:
     return _render(markdown, plain=True)
 
 
-# ---------------------------------------------------------------- splitting
-
-
 def _boundary(text: str, p: int) -> bool:
     """Approximate grapheme boundary: do not separate marks, ZWJ sequences, flags, conjuncts."""
     a, b = text[p - 1], text[p]
@@ -446,19 +388,16 @@ def _hard_cut(text: str, start: int, end: int) -> int:
     return end
 
 
-def _fit(s: str, start: int, budget: int) -> int:
-    """Largest end with utf16_len(s[start:end]) <= budget."""
-    end = start
-    while end < len(s) and budget >= (units := 2 if ord(s[end]) > 0xFFFF else 1):
-        budget -= units
-        end += 1
-    return end
+def _prefix(text: str) -> list[int]:
+    """UTF-16 offset of every code point, so windows are found by bisection."""
+    return list(accumulate((2 if ord(c) > 0xFFFF else 1 for c in text), initial=0))
 
 
 def _cut_line(line: str, cap: int) -> list[str]:
-    out, start = [], 0
-    while utf16_len(line[start:]) > cap:
-        end = _fit(line, start, cap)
+    """Cut an over-long code line, at a space if there is one."""
+    out, start, pref = [], 0, _prefix(line)
+    while pref[-1] - pref[start] > cap:
+        end = bisect_right(pref, pref[start] + cap) - 1
         sp = line.rfind(" ", start + 1, end)
         cut = sp + 1 if sp >= 0 else _hard_cut(line, start, end)
         out.append(line[start:cut])
@@ -583,7 +522,7 @@ def split_markdown(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
 
 def _greedy(text: str, limit: int, regions: list[Span]) -> list[str]:
     last = len(text.rstrip())
-    pref = list(accumulate((2 if ord(c) > 0xFFFF else 1 for c in text), initial=0))
+    pref = _prefix(text)
     cands = _candidates(text, regions)
     chunks: list[str] = []
     m = _NONSPACE.search(text)
