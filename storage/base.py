@@ -6,11 +6,27 @@ sealing and opening are the backend's job, so no other layer ever sees a ciphert
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime, timedelta
 from typing import Protocol
 
-from storage.models import Account, ChatMessage, Companion, ConsentRecord, Purpose, Role
+from storage.models import (
+    Account,
+    ChatMessage,
+    Companion,
+    ConsentRecord,
+    ConversationInfo,
+    Deleted,
+    Grievance,
+    Inventory,
+    Nominee,
+    PaymentRecord,
+    Profile,
+    Purpose,
+    Role,
+    SafetyRecord,
+    StaffAccess,
+)
 
 
 class Repository(Protocol):
@@ -53,3 +69,51 @@ class Repository(Protocol):
     async def first_group_notice(self, chat_id: int) -> bool:
         """True the first time a group is seen, so the bot explains itself there only once."""
         ...
+
+    # -- privacy rights --------------------------------------------------------------------------
+
+    async def set_awaiting(self, user_id: int, what: str | None) -> None: ...
+
+    async def set_policy_version(self, user_id: int, version: str) -> None: ...
+
+    async def set_autodelete(self, user_id: int, days: int | None) -> None: ...
+
+    async def mark_exported(self, user_id: int) -> None: ...
+
+    async def profile(self, user_id: int) -> Profile: ...
+
+    async def set_profile_field(self, user_id: int, field: str, value: str | None) -> None: ...
+
+    async def nominee(self, user_id: int) -> Nominee | None: ...
+
+    async def set_nominee(self, user_id: int, name: str, contact: str) -> None: ...
+
+    async def remove_nominee(self, user_id: int) -> bool: ...
+
+    async def open_grievance(
+        self, user_id: int, text: str, *, ack_within: timedelta, resolve_within: timedelta
+    ) -> Grievance: ...
+
+    async def grievances(self, user_id: int) -> Sequence[Grievance]: ...
+
+    async def inventory(self, user_id: int) -> Inventory: ...
+
+    async def conversations(self, user_id: int) -> Sequence[ConversationInfo]: ...
+
+    def iter_messages(
+        self, user_id: int, *, batch: int = 500
+    ) -> AsyncIterator[tuple[int, ChatMessage]]: ...
+
+    async def staff_accesses(self, user_id: int) -> Sequence[StaffAccess]: ...
+
+    async def safety_records(self, user_id: int) -> Sequence[SafetyRecord]: ...
+
+    async def payment_records(self, user_id: int) -> Sequence[PaymentRecord]: ...
+
+    async def messages_due_for_autodelete(self, now: datetime, limit: int = 1000) -> list[int]: ...
+
+    async def delete_conversation(self, user_id: int, conversation_id: int) -> Deleted | None: ...
+
+    async def delete_history(self, user_id: int) -> Deleted: ...
+
+    async def delete_account(self, user_id: int) -> Deleted: ...

@@ -1,5 +1,6 @@
 """Versioned schema. Append a migration; never edit one that has shipped.
 
+No semicolons inside comments: statements are split on them.
 Encrypted columns (BLOB, named *_enc) hold AES-GCM sealed values; see storage/crypto.py.
 Telegram ids are never stored in the clear: `tg_ref` is a keyed hash, `chat_enc` the sealed chat id.
 """
@@ -78,6 +79,67 @@ MIGRATIONS: list[tuple[int, str]] = [
             chat_ref BLOB PRIMARY KEY,
             created_at TEXT NOT NULL
         );
+        """,
+    ),
+    (
+        2,
+        """
+        ALTER TABLE users ADD COLUMN awaiting TEXT;
+        ALTER TABLE users ADD COLUMN autodelete_days INTEGER;
+        ALTER TABLE users ADD COLUMN last_export_at TEXT;
+        ALTER TABLE users ADD COLUMN closed_at TEXT;
+
+        CREATE TABLE nominees (
+            user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+            name_enc BLOB NOT NULL,
+            contact_enc BLOB NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+
+        CREATE TABLE grievances (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            body_enc BLOB NOT NULL,
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'acknowledged', 'resolved')),
+            created_at TEXT NOT NULL,
+            ack_due TEXT NOT NULL,
+            resolve_due TEXT NOT NULL,
+            acknowledged_at TEXT,
+            resolved_at TEXT
+        );
+        CREATE INDEX grievances_due ON grievances(status, resolve_due);
+
+        -- Safety and abuse records hold a category and a reference, never a copy of the text.
+        CREATE TABLE safety_records (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+            category TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            message_id INTEGER,
+            created_at TEXT NOT NULL
+        );
+
+        -- Payment records: provider token and limited metadata only, kept detached after deletion.
+        CREATE TABLE payments (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+            provider_charge_id TEXT NOT NULL,
+            amount_minor INTEGER NOT NULL,
+            currency TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+
+        -- Every staff access to a user's data, shown to that user in /mydata and /export (B3).
+        CREATE TABLE staff_accesses (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            role TEXT NOT NULL,
+            reason_category TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX staff_accesses_user ON staff_accesses(user_id, id);
+        CREATE INDEX messages_created ON messages(created_at);
         """,
     ),
 ]

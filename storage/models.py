@@ -34,6 +34,10 @@ class Account:
     policy_version: str
     conversation_id: int | None
     created_at: datetime
+    awaiting: str | None = None
+    """Which typed answer the bot waits for (a name, a grievance...), so it is not sent to the LLM."""
+    autodelete_days: int | None = None
+    last_export_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -57,3 +61,93 @@ class ConsentRecord:
     granted: bool
     policy_version: str
     created_at: datetime
+
+
+PROFILE_FIELDS = ("display_name", "gender", "country")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The only personal fields an account has (P4.1); each stays empty unless the user sets it."""
+
+    display_name: str | None = None
+    gender: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True)
+class Nominee:
+    name: str
+    contact: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Grievance:
+    id: int
+    text: str
+    status: str
+    created_at: datetime
+    ack_due: datetime
+    resolve_due: datetime
+
+    @property
+    def ticket(self) -> str:
+        return f"G-{self.id:06d}"
+
+
+@dataclass(frozen=True)
+class ConversationInfo:
+    id: int
+    started_at: datetime
+    messages: int
+    last_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StaffAccess:
+    at: datetime
+    role: str
+    reason_category: str
+
+
+@dataclass(frozen=True)
+class SafetyRecord:
+    category: str
+    severity: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PaymentRecord:
+    provider_charge_id: str
+    amount_minor: int
+    currency: str
+    status: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """Counts of everything held about one user, for /mydata."""
+
+    profile_fields: int
+    companion: bool
+    conversations: int
+    messages: int
+    consents: int
+    grievances: int
+    nominee: bool
+    safety_records: int
+    payment_records: int
+    staff_accesses: int
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """What one deletion removed, for the reply that says so."""
+
+    conversations: int = 0
+    messages: int = 0
+    account: bool = False
+    payment_records_kept: int = 0

@@ -1,0 +1,176 @@
+"""SQLite plumbing: one writer connection for every write, one reader for queries (WAL lets them overlap).
+
+The database file is created owner-only; WAL, foreign keys, secure_delete and a busy timeout are set on
+every connection. Sealed columns go through the Vault with each user's own data key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from storage.clock import Clock, SystemClock
+from storage.crypto import MasterKeyError, Vault
+from storage.migrations import MIGRATIONS
+
+log = logging.getLogger("amigo.storage")
+
+_KEY_CACHE_SIZE = 2048
+
+
+def ts(value: datetime) -> str:
+    return value.isoformat()
+
+
+def dt(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+class SqliteBase:
+    """Connections, migrations, transactions and sealing; the queries live in the subclasses."""
+
+    def __init__(
+        self, path: str | Path, vault: Vault, *, clock: Clock | None = None, busy_ms: int = 5000
+    ) -> None:
+        self.path = Path(path)
+        self._vault = vault
+        self._clock = clock or SystemClock()
+        self._busy_ms = busy_ms
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+        self._keys: OrderedDict[int, bytes] = OrderedDict()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        self._create_file()
+        try:
+            self._writer = await self._connect()
+            await self._migrate()
+            await self._check_master_key()
+            self._reader = await self._connect()
+            await self._reader.execute("PRAGMA query_only = ON")
+        except BaseException:
+            await self.close()  # an open connection's thread would keep the process alive
+            raise
+
+    async def close(self) -> None:
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                await conn.close()
+        self._reader = self._writer = None
+
+    def _create_file(self) -> None:
+        if str(self.path) == ":memory:":
+            raise ValueError("use a file: WAL and the reader connection need one")
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not self.path.exists():
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+        os.chmod(self.path, 0o600)
+
+    async def _connect(self) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = aiosqlite.Row
+        for pragma in (
+            "journal_mode = WAL",
+            "foreign_keys = ON",
+            "secure_delete = ON",
+            f"busy_timeout = {self._busy_ms}",
+            "synchronous = NORMAL",
+        ):
+            await conn.execute(f"PRAGMA {pragma}")
+        return conn
+
+    async def _migrate(self) -> None:
+        assert self._writer is not None
+        await self._writer.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)"
+        )
+        async with self._writer.execute("SELECT MAX(version) FROM schema_migrations") as cur:
+            row = await cur.fetchone()
+        current = (row[0] if row else None) or 0
+        for version, sql in MIGRATIONS:
+            if version <= current:
+                continue
+            async with self.transaction() as db:
+                for statement in sql.split(";"):
+                    if statement.strip():
+                        await db.execute(statement)
+                await db.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?)", (version, ts(self._clock.now()))
+                )
+            log.info("storage.migrated", extra={"version": version})
+
+    async def _check_master_key(self) -> None:
+        """Refuse to start with a master key other than the one this database was made with."""
+        async with self.transaction() as db:
+            async with db.execute("SELECT value FROM meta WHERE key = 'key_check'") as cur:
+                row = await cur.fetchone()
+            if row is None:
+                await db.execute(
+                    "INSERT INTO meta VALUES ('key_check', ?)", (self._vault.fingerprint,)
+                )
+            elif row[0] != self._vault.fingerprint:
+                raise MasterKeyError("the master key does not match this database")
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Every write goes through here: one writer, one transaction at a time."""
+        if self._writer is None:
+            raise RuntimeError("storage is not open")
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            await self._writer.execute("COMMIT")
+
+    async def checkpoint(self) -> None:
+        """Fold the WAL into the database and truncate it, so deleted pages leave no copy behind."""
+        if self._writer is not None:
+            async with self._write_lock:
+                await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    async def _read(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+    ) -> list[aiosqlite.Row]:
+        if self._reader is None:
+            raise RuntimeError("storage is not open")
+        async with self._reader.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    # -- keys ------------------------------------------------------------------------------------
+
+    def forget_key(self, user_id: int) -> None:
+        self._keys.pop(user_id, None)
+
+    async def _data_key(self, user_id: int) -> bytes:
+        if (key := self._keys.get(user_id)) is not None:
+            self._keys.move_to_end(user_id)
+            return key
+        rows = await self._read("SELECT wrapped FROM user_keys WHERE user_id = ?", (user_id,))
+        if not rows:
+            raise LookupError(f"no data key for user {user_id}")
+        key = self._vault.unwrap(rows[0][0], user_id)
+        self._keys[user_id] = key
+        if len(self._keys) > _KEY_CACHE_SIZE:
+            self._keys.popitem(last=False)
+        return key
+
+    async def _seal(self, user_id: int, place: str, text: str) -> bytes:
+        return self._vault.seal(await self._data_key(user_id), text, place, user_id)
+
+    async def _open(self, user_id: int, place: str, sealed: bytes) -> str:
+        return self._vault.open(await self._data_key(user_id), sealed, place, user_id)

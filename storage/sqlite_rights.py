@@ -1,0 +1,318 @@
+"""SQLite queries behind the privacy rights: profile, nominee, grievances, inventory, export, deletion.
+
+Deletion is immediate and thorough: rows go with secure_delete on, the user's data key is destroyed
+with the account (so old backups cannot be read), and the WAL is checkpointed and truncated so no copy
+of a deleted page stays in it (B1, B2).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime, timedelta
+
+from storage.models import (
+    PROFILE_FIELDS,
+    ChatMessage,
+    ConversationInfo,
+    Deleted,
+    Grievance,
+    Inventory,
+    Nominee,
+    PaymentRecord,
+    Profile,
+    SafetyRecord,
+    StaffAccess,
+    Status,
+)
+from storage.sqlite_base import SqliteBase, dt, ts
+
+log = logging.getLogger("amigo.storage")
+
+AUTODELETE_CHOICES = (1, 7, 30, 90)
+
+
+class RightsQueries(SqliteBase):
+    # -- small account settings ------------------------------------------------------------------
+
+    async def set_awaiting(self, user_id: int, what: str | None) -> None:
+        async with self.transaction() as db:
+            await db.execute("UPDATE users SET awaiting = ? WHERE id = ?", (what, user_id))
+
+    async def set_policy_version(self, user_id: int, version: str) -> None:
+        async with self.transaction() as db:
+            await db.execute("UPDATE users SET policy_version = ? WHERE id = ?", (version, user_id))
+
+    async def set_autodelete(self, user_id: int, days: int | None) -> None:
+        if days is not None and days not in AUTODELETE_CHOICES:
+            raise ValueError(f"autodelete must be one of {AUTODELETE_CHOICES}")
+        async with self.transaction() as db:
+            await db.execute("UPDATE users SET autodelete_days = ? WHERE id = ?", (days, user_id))
+
+    async def mark_exported(self, user_id: int) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE users SET last_export_at = ? WHERE id = ?", (ts(self._clock.now()), user_id)
+            )
+
+    # -- profile and nominee ---------------------------------------------------------------------
+
+    async def profile(self, user_id: int) -> Profile:
+        rows = await self._read(
+            "SELECT display_name_enc, gender_enc, country_enc FROM profiles WHERE user_id = ?",
+            (user_id,),
+        )
+        if not rows:
+            return Profile()
+        values = [
+            await self._open(user_id, f"profiles.{field}", rows[0][i]) if rows[0][i] else None
+            for i, field in enumerate(PROFILE_FIELDS)
+        ]
+        return Profile(*values)
+
+    async def set_profile_field(self, user_id: int, field: str, value: str | None) -> None:
+        if field not in PROFILE_FIELDS:
+            raise ValueError(f"no profile field {field!r}")
+        sealed = await self._seal(user_id, f"profiles.{field}", value) if value else None
+        async with self.transaction() as db:
+            await db.execute(
+                f"UPDATE profiles SET {field}_enc = ? WHERE user_id = ?", (sealed, user_id)
+            )
+
+    async def nominee(self, user_id: int) -> Nominee | None:
+        rows = await self._read(
+            "SELECT name_enc, contact_enc, updated_at FROM nominees WHERE user_id = ?", (user_id,)
+        )
+        if not rows:
+            return None
+        name = await self._open(user_id, "nominees.name", rows[0][0])
+        contact = await self._open(user_id, "nominees.contact", rows[0][1])
+        return Nominee(name, contact, dt(rows[0][2]))
+
+    async def set_nominee(self, user_id: int, name: str, contact: str) -> None:
+        sealed_name = await self._seal(user_id, "nominees.name", name)
+        sealed_contact = await self._seal(user_id, "nominees.contact", contact)
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT INTO nominees VALUES (?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET"
+                " name_enc = excluded.name_enc, contact_enc = excluded.contact_enc,"
+                " updated_at = excluded.updated_at",
+                (user_id, sealed_name, sealed_contact, ts(self._clock.now())),
+            )
+
+    async def remove_nominee(self, user_id: int) -> bool:
+        async with self.transaction() as db:
+            cur = await db.execute("DELETE FROM nominees WHERE user_id = ?", (user_id,))
+            return cur.rowcount > 0
+
+    # -- grievances ------------------------------------------------------------------------------
+
+    async def open_grievance(
+        self, user_id: int, text: str, *, ack_within: timedelta, resolve_within: timedelta
+    ) -> Grievance:
+        now = self._clock.now()
+        body = await self._seal(user_id, "grievances.body", text)
+        async with self.transaction() as db:
+            cur = await db.execute(
+                "INSERT INTO grievances (user_id, body_enc, created_at, ack_due, resolve_due)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (user_id, body, ts(now), ts(now + ack_within), ts(now + resolve_within)),
+            )
+            assert cur.lastrowid is not None
+            grievance_id = cur.lastrowid
+        log.info("grievance.opened", extra={"uid": user_id, "grievance": grievance_id})
+        return Grievance(grievance_id, text, "open", now, now + ack_within, now + resolve_within)
+
+    async def grievances(self, user_id: int) -> Sequence[Grievance]:
+        rows = await self._read(
+            "SELECT id, body_enc, status, created_at, ack_due, resolve_due FROM grievances"
+            " WHERE user_id = ? ORDER BY id",
+            (user_id,),
+        )
+        return [
+            Grievance(
+                r[0],
+                await self._open(user_id, "grievances.body", r[1]),
+                r[2],
+                dt(r[3]),
+                dt(r[4]),
+                dt(r[5]),
+            )
+            for r in rows
+        ]
+
+    # -- what is held ----------------------------------------------------------------------------
+
+    async def inventory(self, user_id: int) -> Inventory:
+        def count(table: str) -> str:
+            return f"(SELECT COUNT(*) FROM {table} WHERE user_id = :u)"
+
+        rows = await self._read(
+            "SELECT"
+            " (SELECT (display_name_enc IS NOT NULL) + (gender_enc IS NOT NULL)"
+            "  + (country_enc IS NOT NULL) FROM profiles WHERE user_id = :u),"
+            f" {count('companions')}, {count('conversations')}, {count('messages')},"
+            f" {count('consents')}, {count('grievances')}, {count('nominees')},"
+            f" {count('safety_records')}, {count('payments')}, {count('staff_accesses')}",
+            {"u": user_id},
+        )
+        r = rows[0]
+        return Inventory(
+            profile_fields=r[0] or 0,
+            companion=bool(r[1]),
+            conversations=r[2],
+            messages=r[3],
+            consents=r[4],
+            grievances=r[5],
+            nominee=bool(r[6]),
+            safety_records=r[7],
+            payment_records=r[8],
+            staff_accesses=r[9],
+        )
+
+    async def conversations(self, user_id: int) -> Sequence[ConversationInfo]:
+        """Newest first, with how many messages each holds."""
+        rows = await self._read(
+            "SELECT c.id, c.started_at, COUNT(m.id), MAX(m.created_at) FROM conversations c"
+            " LEFT JOIN messages m ON m.conversation_id = c.id"
+            " WHERE c.user_id = ? GROUP BY c.id ORDER BY c.id DESC",
+            (user_id,),
+        )
+        return [ConversationInfo(r[0], dt(r[1]), r[2], dt(r[3]) if r[3] else None) for r in rows]
+
+    async def iter_messages(
+        self, user_id: int, *, batch: int = 500
+    ) -> AsyncIterator[tuple[int, ChatMessage]]:
+        """(conversation id, message) oldest first, read in batches so memory stays flat."""
+        after = 0
+        while True:
+            rows = await self._read(
+                "SELECT id, conversation_id, role, body_enc, created_at FROM messages"
+                " WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?",
+                (user_id, after, batch),
+            )
+            for r in rows:
+                text = await self._open(user_id, "messages.body", r[3])
+                yield r[1], ChatMessage(r[0], r[2], text, dt(r[4]))
+            if len(rows) < batch:
+                return
+            after = rows[-1][0]
+
+    async def staff_accesses(self, user_id: int) -> Sequence[StaffAccess]:
+        rows = await self._read(
+            "SELECT created_at, role, reason_category FROM staff_accesses"
+            " WHERE user_id = ? ORDER BY id",
+            (user_id,),
+        )
+        return [StaffAccess(dt(r[0]), r[1], r[2]) for r in rows]
+
+    async def record_staff_access(self, user_id: int, role: str, reason_category: str) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT INTO staff_accesses (user_id, role, reason_category, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (user_id, role, reason_category, ts(self._clock.now())),
+            )
+
+    async def safety_records(self, user_id: int) -> Sequence[SafetyRecord]:
+        rows = await self._read(
+            "SELECT category, severity, created_at FROM safety_records WHERE user_id = ? ORDER BY id",
+            (user_id,),
+        )
+        return [SafetyRecord(r[0], r[1], dt(r[2])) for r in rows]
+
+    async def payment_records(self, user_id: int) -> Sequence[PaymentRecord]:
+        rows = await self._read(
+            "SELECT provider_charge_id, amount_minor, currency, status, created_at FROM payments"
+            " WHERE user_id = ? ORDER BY id",
+            (user_id,),
+        )
+        return [PaymentRecord(r[0], r[1], r[2], r[3], dt(r[4])) for r in rows]
+
+    async def messages_due_for_autodelete(self, now: datetime, limit: int = 1000) -> list[int]:
+        """Ids of messages older than their owner's /autodelete setting (B5), oldest first."""
+        due: list[int] = []
+        for days in AUTODELETE_CHOICES:
+            rows = await self._read(
+                "SELECT m.id FROM messages m JOIN users u ON u.id = m.user_id"
+                " WHERE u.autodelete_days = ? AND m.created_at < ? ORDER BY m.id LIMIT ?",
+                (days, ts(now - timedelta(days=days)), limit - len(due)),
+            )
+            due.extend(r[0] for r in rows)
+            if len(due) >= limit:
+                break
+        return due
+
+    # -- deletion --------------------------------------------------------------------------------
+
+    async def delete_conversation(self, user_id: int, conversation_id: int) -> Deleted | None:
+        """None when that conversation is not (or no longer) this user's."""
+        async with self.transaction() as db:
+            cur = await db.execute(
+                "DELETE FROM messages WHERE conversation_id = ? AND user_id = ?",
+                (conversation_id, user_id),
+            )
+            messages = cur.rowcount
+            cur = await db.execute(
+                "DELETE FROM conversations WHERE id = ? AND user_id = ?", (conversation_id, user_id)
+            )
+            if cur.rowcount == 0:
+                return None
+            await db.execute(
+                "UPDATE users SET conversation_id = NULL WHERE id = ? AND conversation_id = ?",
+                (user_id, conversation_id),
+            )
+        await self.checkpoint()
+        log.info("deleted.conversation", extra={"uid": user_id, "messages": messages})
+        return Deleted(conversations=1, messages=messages)
+
+    async def delete_history(self, user_id: int) -> Deleted:
+        async with self.transaction() as db:
+            cur = await db.execute("DELETE FROM messages WHERE user_id = ?", (user_id,))
+            messages = cur.rowcount
+            cur = await db.execute("DELETE FROM conversations WHERE user_id = ?", (user_id,))
+            conversations = cur.rowcount
+            await db.execute("UPDATE users SET conversation_id = NULL WHERE id = ?", (user_id,))
+        await self.checkpoint()
+        log.info("deleted.history", extra={"uid": user_id, "messages": messages})
+        return Deleted(conversations=conversations, messages=messages)
+
+    async def delete_account(self, user_id: int) -> Deleted:
+        """Destroy the data key and every personal row; keep only what retention requires.
+
+        The account row stays as a detached tombstone (no Telegram reference, no key) until the
+        retention job purges it; payment records stay, detached, for the legal period.
+        """
+        async with self.transaction() as db:
+            cur = await db.execute("DELETE FROM messages WHERE user_id = ?", (user_id,))
+            messages = cur.rowcount
+            cur = await db.execute("DELETE FROM conversations WHERE user_id = ?", (user_id,))
+            conversations = cur.rowcount
+            for table in (
+                "companions",
+                "profiles",
+                "nominees",
+                "grievances",
+                "consents",
+                "staff_accesses",
+                "user_keys",
+            ):
+                await db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
+            cur = await db.execute(
+                "UPDATE payments SET user_id = NULL WHERE user_id = ?", (user_id,)
+            )
+            payments = cur.rowcount
+            await db.execute(
+                "UPDATE safety_records SET user_id = NULL WHERE user_id = ?", (user_id,)
+            )
+            await db.execute(
+                "UPDATE users SET tg_ref = ?, chat_enc = x'', status = ?, step = NULL,"
+                " awaiting = NULL, conversation_id = NULL, autodelete_days = NULL,"
+                " closed_at = ? WHERE id = ?",
+                (secrets.token_bytes(32), Status.CLOSED, ts(self._clock.now()), user_id),
+            )
+        self.forget_key(user_id)
+        await self.checkpoint()
+        log.info("deleted.account", extra={"uid": user_id, "messages": messages})
+        return Deleted(conversations, messages, account=True, payment_records_kept=payments)
