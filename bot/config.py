@@ -106,8 +106,39 @@ class PrivacySettings(_Section):
         "privacy@example.com", description="Privacy contact shown by /privacy and /help."
     )
     policy_version: str = Field("2026-04-22", description="Version of the policy users accept.")
+    policy_date: str = Field("April 22, 2026", description="Effective date of that version.")
+    policy_material: bool = Field(
+        False,
+        description="Whether this version changed the policy materially: if so, users must "
+        "accept it again before chatting on; otherwise they are told once.",
+    )
+    policy_change_summary: str = Field(
+        "", description="What changed in this version, told to users once."
+    )
+    export_interval_hours: int = Field(24, ge=0, description="How often a user may run /export.")
+    grievance_ack_hours: int = Field(
+        72, ge=1, description="Grievances are acknowledged within this many hours."
+    )
+    grievance_resolve_days: int = Field(
+        30, ge=1, description="Grievances are resolved within this many days."
+    )
     policy_url: str = Field(
         "", description="Public address of the full policy; empty = /privacy sends it as a file."
+    )
+
+
+class RetentionSettings(_Section):
+    closed_account_grace_days: int = Field(
+        30, ge=30, le=90, description="Days after account deletion before its remnants are purged."
+    )
+    payment_records_years: int = Field(
+        7,
+        ge=7,
+        le=8,
+        description="Years payment records are kept (tax law), detached from the person.",
+    )
+    safety_records_days: int = Field(
+        365, ge=1, description="Days safety and abuse records are kept, unless under a legal hold."
     )
 
 
@@ -140,6 +171,7 @@ class Settings(_Section):
     storage: StorageSettings = StorageSettings()
     security: SecuritySettings = SecuritySettings()
     privacy: PrivacySettings = PrivacySettings()
+    retention: RetentionSettings = RetentionSettings()
     companion: CompanionSettings = CompanionSettings()
     logging: LoggingSettings = LoggingSettings()
     console: ConsoleSettings = ConsoleSettings()

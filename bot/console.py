@@ -9,6 +9,8 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
+from pathlib import Path
 from typing import TextIO
 
 from bot.app import Services
@@ -24,10 +26,11 @@ class ConsoleChannel:
         self.buttons: list[str] = []
 
     async def send(self, reply: Reply) -> None:
-        if reply.document is not None:
-            self.out.write(
-                f"\n[file: {reply.document.filename}, {len(reply.document.content)} bytes]"
-            )
+        if reply.document is not None:  # "sending" a file in a terminal: save it here
+            target = Path(reply.document.filename).resolve()
+            target.write_bytes(reply.document.read())
+            target.chmod(0o600)
+            self.out.write(f"\n[file saved: {target}]")
         self.out.write(f"\n{reply.text}\n")
         flat = [button for row in reply.buttons for button in row]
         if flat:

@@ -145,7 +145,7 @@ class TelegramChannel:
     async def _send(self, reply: Reply) -> None:
         markup = _markup(reply)
         if reply.document is not None:
-            doc = InputFile(reply.document.content, filename=reply.document.filename)
+            doc = InputFile(reply.document.read(), filename=reply.document.filename)
             await self._retry(
                 lambda: self.bot.send_document(self.chat_id, doc, caption=reply.text[:1024])
             )

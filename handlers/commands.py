@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+Needs = Literal["nothing", "account", "active"]
 
 
 @dataclass(frozen=True)
 class CommandSpec:
     name: str
     help_key: str
-    needs_account: bool
-    """Only for people who finished onboarding; others are pointed back to their step."""
+    needs: Needs
+    """nothing: works for anyone; account: once the Terms are accepted; active: after onboarding."""
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
-    CommandSpec("start", "cmd.start", needs_account=False),
-    CommandSpec("help", "cmd.help", needs_account=False),
-    CommandSpec("privacy", "cmd.privacy", needs_account=False),
-    CommandSpec("new", "cmd.new", needs_account=True),
+    CommandSpec("start", "cmd.start", "nothing"),
+    CommandSpec("help", "cmd.help", "nothing"),
+    CommandSpec("privacy", "cmd.privacy", "nothing"),
+    CommandSpec("new", "cmd.new", "active"),
+    CommandSpec("mydata", "cmd.mydata", "account"),
+    CommandSpec("export", "cmd.export", "account"),
+    CommandSpec("delete", "cmd.delete", "account"),
+    CommandSpec("consent", "cmd.consent", "account"),
+    CommandSpec("profile", "cmd.profile", "account"),
+    CommandSpec("companion", "cmd.companion", "active"),
+    CommandSpec("nominate", "cmd.nominate", "account"),
+    CommandSpec("grievance", "cmd.grievance", "account"),
+    CommandSpec("autodelete", "cmd.autodelete", "account"),
+    CommandSpec("cancel", "cmd.cancel", "account"),
 )

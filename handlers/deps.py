@@ -17,6 +17,15 @@ class HandlerConfig:
     privacy_contact: str
     policy_version: str
     policy_url: str
+    policy_date: str
+    policy_material: bool
+    policy_change_summary: str
+    export_interval_hours: int
+    grievance_ack_hours: int
+    grievance_resolve_days: int
+    closed_account_grace_days: int
+    payment_records_years: int
+    safety_records_days: int
     provider_name: str
     default_name: str
     default_gender: str

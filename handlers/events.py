@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 ChatKind = Literal["private", "group", "channel"]
@@ -62,8 +63,14 @@ class Button:
 
 @dataclass(frozen=True)
 class Document:
+    """A file to send: small ones in memory, large ones (an export) from a temporary file."""
+
     filename: str
-    content: bytes
+    content: bytes | None = None
+    path: Path | None = None
+
+    def read(self) -> bytes:
+        return self.content if self.content is not None else (self.path or Path()).read_bytes()
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,22 @@ from handlers.commands import COMMANDS
 from handlers.deps import Deps
 from handlers.events import Button, Document, Reply
 from handlers.ports import Channel
-from handlers.texts import POLICY_SUMMARY, t
+from handlers.texts import POLICY_SUMMARY, PURPOSES, t
 
 _CONTACT_PLACEHOLDER = "{{PRIVACY_CONTACT}}"
+
+
+RIGHTS_BUTTONS = (
+    "mydata",
+    "export",
+    "delete",
+    "consent",
+    "profile",
+    "companion",
+    "nominate",
+    "grievance",
+    "autodelete",
+)
 
 
 def help_reply(contact: str) -> Reply:
@@ -37,8 +50,20 @@ class Info:
             policy=cfg.policy_url or "↓",
             version=cfg.policy_version,
         )
-        buttons = () if cfg.policy_url else ((Button(t("privacy.full_policy"), "privacy:policy"),),)
-        await channel.send(Reply(text, buttons=buttons))
+        await channel.send(Reply(text))
+        rights = RIGHTS_BUTTONS
+        buttons = tuple(
+            tuple(Button(t(f"btn.{name}"), f"priv:{name}") for name in rights[i : i + 2])
+            for i in range(0, len(rights), 2)
+        )
+        if not cfg.policy_url:
+            buttons += ((Button(t("privacy.full_policy"), "privacy:policy"),),)
+        await channel.send(
+            Reply(
+                t("privacy.purposes", purposes=PURPOSES) + "\n\n" + t("privacy.actions"),
+                buttons=buttons,
+            )
+        )
 
     async def send_policy(self, channel: Channel) -> None:
         """The full policy as a file, with the configured contact address filled in."""

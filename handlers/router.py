@@ -9,20 +9,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from handlers.chat import Chat
 from handlers.commands import COMMANDS
+from handlers.deletion import Deletion
 from handlers.deps import Deps
 from handlers.events import ButtonPress, Event, Media, Reply, Text
 from handlers.info import Info
 from handlers.onboarding import Onboarding
+from handlers.personal import Personal
+from handlers.policy import PolicyGate
 from handlers.ports import Channel
+from handlers.rights import Rights
 from handlers.texts import t
 from storage.models import Account, Status
 
 log = logging.getLogger("amigo.router")
+
+AccountHandler = Callable[[Account, str, Channel], Awaitable[None]]
+ONBOARDING_BUTTONS = frozenset({"age", "terms", "train", "mkt", "name", "gender", "tone"})
 
 
 class UserLocks:
@@ -55,8 +62,41 @@ class Dispatcher:
         self.onboarding = Onboarding(deps)
         self.chat = Chat(deps)
         self.info = Info(deps)
+        self.rights = Rights(deps)
+        self.personal = Personal(deps)
+        self.deletion = Deletion(deps)
+        self.policy = PolicyGate(deps)
         self.locks = UserLocks()
-        self._commands = {c.name: c for c in COMMANDS}
+        self._specs = {c.name: c for c in COMMANDS}
+        # Commands for people with an account; (account, arguments, channel).
+        self._account_commands: dict[str, AccountHandler] = {
+            "new": self._new,
+            "mydata": lambda a, _, ch: self.rights.mydata(a, ch),
+            "export": lambda a, _, ch: self.rights.export(a, ch),
+            "delete": lambda a, _, ch: self.deletion.menu(a, ch),
+            "consent": lambda a, _, ch: self.rights.consent(a, ch),
+            "profile": self.personal.profile,
+            "companion": lambda a, _, ch: self.personal.companion(a, ch),
+            "nominate": self.personal.nominate,
+            "grievance": self.personal.grievance,
+            "autodelete": lambda a, _, ch: self.rights.autodelete(a, ch),
+            "cancel": lambda a, _, ch: self.personal.cancel(a, ch),
+        }
+        # Buttons for people with an account, by the prefix of their data; (account, value, channel).
+        self._account_buttons: dict[str, AccountHandler] = {
+            "cons": lambda a, v, ch: self.rights.toggle(a, v, ch),
+            "auto": lambda a, v, ch: self.rights.set_autodelete(a, v, ch),
+            "prof": lambda a, v, ch: self.personal.on_profile_button(a, v, ch),
+            "profg": lambda a, v, ch: self.personal.set_gender(a, v, ch),
+            "comp": lambda a, _, ch: self.personal.await_text(a, "companion.name", ch),
+            "compg": lambda a, v, ch: self.personal.set_companion_choice(a, "compg", v, ch),
+            "compt": lambda a, v, ch: self.personal.set_companion_choice(a, "compt", v, ch),
+            "nom": lambda a, v, ch: self.personal.on_nominee_button(a, v, ch),
+            "del": lambda a, v, ch: self.deletion.on_button(a, "del", v, ch),
+            "delok": lambda a, v, ch: self.deletion.on_button(a, "delok", v, ch),
+            "pol": lambda a, _, ch: self.policy.accept(a, ch),
+            "cancel": lambda a, _, ch: self.personal.cancel(a, ch),
+        }
 
     async def handle(self, event: Event, channel: Channel) -> None:
         async with self.locks.hold(event.sender.user_id):
@@ -83,34 +123,54 @@ class Dispatcher:
             await self._on_button(event, account, channel)
         elif event.command is not None:
             await self._on_command(event, *event.command, account, channel)
-        elif account is not None and account.status is Status.ACTIVE:
-            await self.chat.on_text(event, account, channel)
-        else:
+        elif account is None or account.status is not Status.ACTIVE:
             await self.onboarding.on_text(event, account, channel)
+        elif account.awaiting:
+            await self.personal.on_awaited_text(account, event.text, channel)
+        elif await self.policy.allows_chat(account, channel):
+            await self.chat.on_text(event, account, channel)
 
     async def _on_button(
         self, event: ButtonPress, account: Account | None, channel: Channel
     ) -> None:
-        if event.data == "privacy:policy":
-            await self.info.send_policy(channel)
-        else:
+        kind, _, value = event.data.partition(":")
+        if kind in ONBOARDING_BUTTONS:
             await self.onboarding.on_button(event, account, channel)
+        elif event.data == "privacy:policy":
+            await self.info.send_policy(channel)
+        elif kind == "priv":
+            as_command = Text(event.sender, f"/{value}", event.update_id)
+            await self._on_command(as_command, value, "", account, channel)
+        elif kind in self._account_buttons:
+            if account is None:
+                await channel.send(Reply(t("rights.need_account")))
+            else:
+                await self._account_buttons[kind](account, value, channel)
 
     async def _on_command(
-        self, event: Text, name: str, _args: str, account: Account | None, channel: Channel
+        self, event: Text, name: str, args: str, account: Account | None, channel: Channel
     ) -> None:
-        spec = self._commands.get(name)
+        spec = self._specs.get(name)
         if spec is None:
             await self.info.help(channel, unknown=True)
             return
+        if account is not None and account.awaiting and name != "cancel":
+            await self.deps.repo.set_awaiting(account.id, None)  # a command ends any typed answer
         active = account is not None and account.status is Status.ACTIVE
-        if spec.needs_account and not active:
-            await self.onboarding.on_text(event, account, channel)
-        elif name == "start":
+        if name == "start":
             await self.onboarding.start(event.sender, account, channel)
         elif name == "help":
             await self.info.help(channel)
         elif name == "privacy":
             await self.info.privacy(channel)
-        elif name == "new" and account is not None:
+        elif account is None:
+            await channel.send(Reply(t("rights.need_account")))
+            await self.onboarding.start(event.sender, account, channel)
+        elif spec.needs == "active" and not active:
+            await self.onboarding.on_text(event, account, channel)
+        else:
+            await self._account_commands[name](account, args, channel)
+
+    async def _new(self, account: Account, _args: str, channel: Channel) -> None:
+        if await self.policy.allows_chat(account, channel):
             await self.chat.new_conversation(account, channel)

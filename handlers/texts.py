@@ -104,12 +104,233 @@ EN: dict[str, str] = {
     ),
     "privacy.full_policy": "Full policy",
     "privacy.policy_file_caption": "The full privacy policy, version {version}.",
+    # -- privacy rights ------------------------------------------------------------------------
+    "privacy.purposes": (
+        "What we use your data for, and why we may (policy section 5):\n{purposes}"
+    ),
+    "privacy.actions": "Your rights, one tap away:",
+    "btn.mydata": "What you hold (/mydata)",
+    "btn.export": "Export (/export)",
+    "btn.delete": "Delete (/delete)",
+    "btn.consent": "Consents (/consent)",
+    "btn.profile": "Profile (/profile)",
+    "btn.companion": "Companion (/companion)",
+    "btn.nominate": "Nominee (/nominate)",
+    "btn.grievance": "Grievance (/grievance)",
+    "btn.autodelete": "Auto-delete (/autodelete)",
+    "btn.cancel": "Cancel",
+    "rights.need_account": "That works once you've set up Amigo. Send /start to begin.",
+    "mydata": (
+        "What we hold about you, right now:\n\n{categories}\n\n"
+        "Your consents:\n{consents}\n\n"
+        "Who receives your data: your messages go to {provider}, our AI model provider, to "
+        "generate replies. We don't sell or share your data otherwise.\n\n"
+        "Staff access to your data:\n{accesses}\n\n"
+        "Delete anything with /delete, take a copy with /export."
+    ),
+    "mydata.profile": (
+        "• Profile: {n} of 3 optional fields set (display name, gender, country). "
+        "Used to address you. Kept while your account is open."
+    ),
+    "mydata.companion": (
+        "• Companion settings: {state}. Used in the AI's instructions. Kept while your account is open."
+    ),
+    "mydata.conversations": (
+        "• Conversations: {conversations}, with {messages} messages. Used so your companion "
+        "remembers context. {retention}"
+    ),
+    "mydata.retention.open": "Kept while your account is open.",
+    "mydata.retention.auto": "Each message is deleted {days} days after it was sent (/autodelete).",
+    "mydata.consents": (
+        "• Consent records: {n}. Proof of the choices you made. Deleted with your account."
+    ),
+    "mydata.grievances": "• Grievances: {n}. Used to answer your concerns. Deleted with your account.",
+    "mydata.nominee": "• Nominee: {state}. Used only on your death or incapacity. Deleted with your account.",
+    "mydata.safety": (
+        "• Safety records: {n} (a category and a time, never your words). Used to keep the service "
+        "safe. Deleted after {days} days."
+    ),
+    "mydata.payments": (
+        "• Payment records: {n} (a payment token and amount, never card or UPI details). Kept "
+        "{years} years as tax law requires; detached from you if you delete your account."
+    ),
+    "mydata.after_deletion": (
+        "If you delete your account, everything above goes at once except payment records; "
+        "what is left of the account is purged within {days} days."
+    ),
+    "mydata.set": "set",
+    "mydata.not_set": "none",
+    "mydata.consent_line": "• {purpose}: {state} (since {since}, policy {version})",
+    "mydata.no_access": "• None. Any future access will be listed here: when, which role, and why.",
+    "mydata.access_line": "• {at}: {role}, for {reason}",
+    "purpose.age_18_plus": "Confirmed 18 or older",
+    "purpose.terms_and_privacy": "Terms and Privacy Policy (required)",
+    "purpose.model_improvement": "Improve the AI with de-identified chats",
+    "purpose.marketing": "Marketing messages",
+    "state.on": "yes",
+    "state.off": "no",
+    "export.caption": (
+        "Everything we hold about you, as JSON (format version {version}). "
+        "It includes your messages: keep it somewhere safe."
+    ),
+    "export.too_soon": "You can export once every {hours} hours. Your next export is possible after {when}.",
+    "export.preparing": "Preparing your export…",
+    # -- consent -------------------------------------------------------------------------------
+    "consent.show": (
+        "Your consents (each changes in one tap, and is recorded):\n{lines}\n\n"
+        "The Terms and Privacy Policy are required to chat; withdrawing them closes your account."
+    ),
+    "consent.toggle_on": "Turn on: {purpose}",
+    "consent.toggle_off": "Turn off: {purpose}",
+    "consent.withdraw_terms": "Withdraw consent to the Terms",
+    "consent.changed": "Done: {purpose} is now {state}. Nothing else changes for you.",
+    "consent.terms_withdrawn": (
+        "You've withdrawn your consent to the Terms and Privacy Policy, so I'll stop chatting. "
+        "Your data is still here until you delete it: you can delete your account now, or accept "
+        "the Terms again to carry on."
+    ),
+    "consent.accept_again": "Accept the Terms again",
+    "consent.delete_account": "Delete my account",
+    "consent.chat_blocked": (
+        "I can't chat while your consent to the Terms is withdrawn. Accept them again, or "
+        "delete your account."
+    ),
+    # -- policy versions -----------------------------------------------------------------------
+    "policy.changed_minor": (
+        "Our privacy policy was updated (version {version}, {date}). {summary}\n"
+        "Read it with /privacy. Nothing you need to do."
+    ),
+    "policy.changed_material": (
+        "Our privacy policy changed in ways that matter (version {version}, {date}). {summary}\n"
+        "Please read it (/privacy) and accept it to keep chatting."
+    ),
+    "policy.accept": "I accept the new policy",
+    "policy.accepted": "✓ Thank you. Let's carry on.",
+    # -- autodelete ----------------------------------------------------------------------------
+    "autodelete.show": (
+        "Disappearing chats: messages can delete themselves after a while.\nNow: {state}."
+    ),
+    "autodelete.off": "off",
+    "autodelete.days": "after {days} days",
+    "autodelete.button_off": "Off",
+    "autodelete.button_days": "{days} days",
+    "autodelete.set": "Done: disappearing chats {state}.",
+    # -- profile, companion, nominee, grievance ------------------------------------------------
+    "profile.show": (
+        "Your profile (all optional):\n• Display name: {display_name}\n• Gender: {gender}\n"
+        "• Country: {country}"
+    ),
+    "profile.empty": "not set",
+    "profile.set_name": "Set display name",
+    "profile.set_gender": "Set gender",
+    "profile.set_country": "Set country",
+    "profile.clear_all": "Clear all",
+    "profile.ask.display_name": "What should I call you? Type it (or /cancel).",
+    "profile.ask.country": "Which country are you in? Type it (or /cancel).",
+    "profile.ask.gender": "Your gender (optional):",
+    "profile.gender.woman": "Woman",
+    "profile.gender.man": "Man",
+    "profile.gender.nonbinary": "Non-binary",
+    "profile.gender.clear": "Prefer not to say",
+    "profile.saved": "Saved.",
+    "profile.cleared": "Cleared. Nothing of your profile is kept now.",
+    "profile.invalid": "Please send 1 to {max} characters on one line (or /cancel).",
+    "profile.usage": "Use /profile, or /profile name|country <value>, or /profile clear.",
+    "companion.show": "Your companion:\n• Name: {name}\n• Gender: {gender}\n• Tone: {tone}",
+    "companion.rename": "Rename",
+    "companion.ask.name": "Type a new name for your companion (or /cancel).",
+    "companion.saved": "Saved. {name} will remember.",
+    "nominee.show": (
+        "A nominee may exercise your rights if you die or can no longer act (policy section 9).\n"
+        "Now: {state}"
+    ),
+    "nominee.none": "none",
+    "nominee.current": "{name} ({contact})",
+    "nominee.set": "Set or change",
+    "nominee.remove": "Remove",
+    "nominee.ask": (
+        "Send the nominee's name and a contact (phone or e-mail), separated by a comma, "
+        "for example: Asha Rao, asha@example.com (or /cancel)."
+    ),
+    "nominee.invalid": "Please send a name, a comma, then a phone number or e-mail (or /cancel).",
+    "nominee.saved": "Saved: {name} is your nominee.",
+    "nominee.removed": "Removed: you have no nominee now.",
+    "grievance.ask": "Tell me what's wrong, in one message (or /cancel). A person will handle it.",
+    "grievance.opened": (
+        "Your grievance is ticket {ticket}. We will acknowledge it by {ack} and resolve it by "
+        "{resolve}. You can also write to {contact}."
+    ),
+    "grievance.too_long": "Please keep it under {max} characters, or write to {contact}.",
+    "cancel.done": "Cancelled.",
+    "cancel.nothing": "Nothing to cancel.",
+    # -- deletion ------------------------------------------------------------------------------
+    "delete.choose": "What would you like to delete?",
+    "delete.current": "This conversation",
+    "delete.earlier": "An earlier conversation",
+    "delete.history": "All chat history",
+    "delete.account": "My whole account",
+    "delete.pick": "Which conversation? (newest first)",
+    "delete.conv_label": "{date} · {n} messages",
+    "delete.no_earlier": "You have no earlier conversations.",
+    "delete.nothing": "There's nothing to delete there.",
+    "delete.confirm.conversation": (
+        "This deletes the conversation started on {date}: {n} messages, yours and mine. "
+        "It can't be undone. Delete it?"
+    ),
+    "delete.confirm.history": (
+        "This deletes all chat history: {conversations} conversations, {n} messages. Your account "
+        "and settings stay. It can't be undone. Delete it?"
+    ),
+    "delete.confirm.account": (
+        "This deletes your whole account: {n} messages, your profile, companion, consents, "
+        "nominee and grievances, and destroys your encryption key. Payment records ({payments}) "
+        "are kept {years} years as tax law requires, detached from you. It can't be undone. "
+        "Delete everything?"
+    ),
+    "delete.yes": "Yes, delete",
+    "delete.cancelled": "Nothing was deleted.",
+    "delete.done": "Deleted: {conversations} conversation(s), {n} message(s).",
+    "delete.done_account": (
+        "Your account is deleted: {conversations} conversation(s), {n} message(s), your profile, "
+        "companion and settings are gone, and your encryption key is destroyed."
+    ),
+    "delete.kept_payments": (
+        "Kept: {payments} payment record(s), for {years} years as tax law requires, no longer "
+        "linked to you."
+    ),
+    "delete.kept_nothing": "Nothing else about you is kept.",
+    "delete.telegram_note": (
+        "The copy of this chat in your Telegram app is yours: clear it with Telegram's "
+        "“Delete chat”."
+    ),
+    "delete.goodbye": "Take care. If you come back, /start begins afresh.",
     # -- commands (shown in /help and the Telegram command menu) -------------------------------
     "cmd.start": "Begin, or pick up where you left off",
     "cmd.help": "What I can do",
     "cmd.privacy": "How your data is handled, and who to contact",
     "cmd.new": "Start a fresh conversation",
+    "cmd.mydata": "What we hold about you, and who saw it",
+    "cmd.export": "Download all your data (JSON)",
+    "cmd.delete": "Delete a conversation, all history, or your account",
+    "cmd.consent": "See and change your consents",
+    "cmd.profile": "See or change your profile",
+    "cmd.companion": "Change your companion's name, gender or tone",
+    "cmd.nominate": "Name someone to act for you on death or incapacity",
+    "cmd.grievance": "Raise a concern with our team",
+    "cmd.autodelete": "Make your messages delete themselves after a while",
+    "cmd.cancel": "Stop what I'm waiting for you to type",
 }
+
+# Section 5 of the privacy policy: purposes and their lawful bases, as shown by /privacy.
+PURPOSES = """• Providing the Service (AI replies, conversation history, your companion settings): performance of contract / your consent
+• Account management (security, recovery): performance of contract
+• Payments (subscriptions, receipts, refunds): performance of contract / legal obligation
+• Safety and abuse prevention: legitimate interests / legal obligation
+• Service improvement (debugging, performance): legitimate interests
+• Model improvement, with safeguards: your consent where required
+• Communications (support replies, announcements): performance of contract / legitimate interests
+• Marketing, only if you opt in: your consent
+• Legal compliance: legal obligation"""
 
 # Section 2 of the privacy policy, as shown to users (kept in the project, not fetched).
 POLICY_SUMMARY = """\

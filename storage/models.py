@@ -64,6 +64,7 @@ class ConsentRecord:
 
 
 PROFILE_FIELDS = ("display_name", "gender", "country")
+AUTODELETE_CHOICES = (1, 7, 30, 90)  # days, for /autodelete
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 
 from storage.models import (
+    AUTODELETE_CHOICES,
     PROFILE_FIELDS,
     ChatMessage,
     ConversationInfo,
@@ -29,8 +30,6 @@ from storage.models import (
 from storage.sqlite_base import SqliteBase, dt, ts
 
 log = logging.getLogger("amigo.storage")
-
-AUTODELETE_CHOICES = (1, 7, 30, 90)
 
 
 class RightsQueries(SqliteBase):
@@ -182,19 +181,19 @@ class RightsQueries(SqliteBase):
         return [ConversationInfo(r[0], dt(r[1]), r[2], dt(r[3]) if r[3] else None) for r in rows]
 
     async def iter_messages(
-        self, user_id: int, *, batch: int = 500
-    ) -> AsyncIterator[tuple[int, ChatMessage]]:
-        """(conversation id, message) oldest first, read in batches so memory stays flat."""
+        self, user_id: int, conversation_id: int, *, batch: int = 500
+    ) -> AsyncIterator[ChatMessage]:
+        """One conversation's messages, oldest first, read in batches so memory stays flat."""
         after = 0
         while True:
             rows = await self._read(
-                "SELECT id, conversation_id, role, body_enc, created_at FROM messages"
-                " WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?",
-                (user_id, after, batch),
+                "SELECT id, role, body_enc, created_at FROM messages"
+                " WHERE user_id = ? AND conversation_id = ? AND id > ? ORDER BY id LIMIT ?",
+                (user_id, conversation_id, after, batch),
             )
             for r in rows:
-                text = await self._open(user_id, "messages.body", r[3])
-                yield r[1], ChatMessage(r[0], r[2], text, dt(r[4]))
+                text = await self._open(user_id, "messages.body", r[2])
+                yield ChatMessage(r[0], r[1], text, dt(r[3]))
             if len(rows) < batch:
                 return
             after = rows[-1][0]

@@ -1,0 +1,101 @@
+"""/export's file: everything held about one user, decrypted, as versioned JSON (docs/export-format.md).
+
+The file is written to a temporary file message by message, so building it takes memory bounded by a
+constant, not by the length of the history.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from handlers.deps import HandlerConfig
+from storage.base import Repository
+from storage.models import Account
+
+FORMAT = "amigo-export"
+VERSION = 1
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _plain(value: Any) -> Any:
+    """Dataclass rows as JSON-ready dicts, datetimes as ISO 8601."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+async def write_export(
+    repo: Repository, account: Account, config: HandlerConfig, now: datetime
+) -> Path:
+    """Write the export to an owner-only temporary file and return its path; the caller removes it."""
+    fd, name = tempfile.mkstemp(prefix="amigo-export-", suffix=".json")
+    os.fchmod(fd, 0o600)
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            await _write(out, repo, account, config, now)
+    except BaseException:
+        path.unlink(missing_ok=True)  # noqa: ASYNC240 - a local temporary file
+        raise
+    return path
+
+
+async def _write(
+    out: IO[str], repo: Repository, account: Account, config: HandlerConfig, now: datetime
+) -> None:
+    uid = account.id
+    companion = await repo.companion(uid)
+    nominee = await repo.nominee(uid)
+    head: dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "generated_at": now.isoformat(),
+        "policy_version": config.policy_version,
+        "account": {
+            "created_at": _when(account.created_at),
+            "status": str(account.status),
+            "age_confirmed": True,
+            "policy_version_accepted": account.policy_version,
+            "autodelete_days": account.autodelete_days,
+        },
+        "profile": asdict(await repo.profile(uid)),
+        "companion": asdict(companion) if companion else None,
+        "consents": [
+            {**_plain(asdict(c)), "purpose": str(c.purpose)} for c in await repo.consents(uid)
+        ],
+        "nominee": _plain(asdict(nominee)) if nominee else None,
+        "grievances": [
+            {**_plain(asdict(g)), "ticket": g.ticket} for g in await repo.grievances(uid)
+        ],
+        "safety_records": [_plain(asdict(r)) for r in await repo.safety_records(uid)],
+        "payment_records": [_plain(asdict(r)) for r in await repo.payment_records(uid)],
+        "staff_accesses": [_plain(asdict(a)) for a in await repo.staff_accesses(uid)],
+        "recipients": [{"name": config.provider_name, "purpose": "generating replies"}],
+    }
+    out.write(json.dumps(head, ensure_ascii=False, indent=1)[:-2])  # reopen the object
+    out.write(',\n "conversations": [')
+    conversations = sorted(await repo.conversations(uid), key=lambda c: c.id)
+    for index, conversation in enumerate(conversations):
+        started = json.dumps(_when(conversation.started_at))
+        out.write(",\n" if index else "\n")
+        out.write(f'  {{"id": {conversation.id}, "started_at": {started}, "messages": [')
+        first = True
+        async for message in repo.iter_messages(uid, conversation.id):
+            row = {"role": message.role, "text": message.text, "at": message.created_at.isoformat()}
+            out.write(("\n   " if first else ",\n   ") + json.dumps(row, ensure_ascii=False))
+            first = False
+        out.write("]}")
+    out.write("\n ]\n}\n")
