@@ -86,3 +86,11 @@ def test_bad_config_stops_start_up_with_one_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "llm.max_attempts" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.promise("P12.1")
+def test_telegram_and_llm_traffic_use_https_by_default() -> None:
+    """P12.1: encryption in transit unless an operator points at a local server on purpose."""
+    settings = load_settings({}, path=str(ROOT / "config.toml"))
+    assert settings.telegram.api_base_url.startswith("https://")
+    assert settings.llm.base_url.startswith("https://")

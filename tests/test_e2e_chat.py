@@ -236,6 +236,7 @@ async def test_unknown_command_gets_the_help(bot: Bot, tg: FakeTelegram) -> None
     assert "/privacy" in help_msg.text
 
 
+@pytest.mark.promise("P5.1")
 @pytest.mark.promise("P7.1")
 @pytest.mark.promise("P18.1")
 async def test_privacy_shows_summary_contact_provider_and_the_full_policy(
