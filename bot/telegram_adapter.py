@@ -37,13 +37,15 @@ from telegram.ext import (
 )
 
 from bot.config import TelegramSettings
-from bot.render import markdown_to_html, markdown_to_plain, split_markdown
+from bot.render import fit_utf16, markdown_to_html, markdown_to_plain, split_markdown
 from handlers.commands import COMMANDS
 from handlers.events import ButtonPress, ChatKind, Event, Media, Reply, Sender, Text
 from handlers.router import Dispatcher
 from handlers.texts import t
 
 log = logging.getLogger("amigo.telegram")
+
+CAPTION_LIMIT = 1024  # UTF-16 units, as Telegram counts
 
 T = TypeVar("T")
 
@@ -122,9 +124,7 @@ class TelegramChannel:
         try:
             await self._send(reply)
         except TelegramError as exc:  # delivery failed after retries: the data is already stored
-            log.warning(
-                "reply.undelivered", extra={"chat_ref": "private", "error": type(exc).__name__}
-            )
+            log.warning("reply.undelivered", extra={"error": type(exc).__name__})
 
     @asynccontextmanager
     async def typing(self) -> AsyncIterator[None]:
@@ -147,7 +147,9 @@ class TelegramChannel:
         if reply.document is not None:
             doc = InputFile(reply.document.read(), filename=reply.document.filename)
             await self._retry(
-                lambda: self.bot.send_document(self.chat_id, doc, caption=reply.text[:1024])
+                lambda: self.bot.send_document(
+                    self.chat_id, doc, caption=fit_utf16(reply.text, CAPTION_LIMIT)
+                )
             )
             return
         if reply.edit and self.button_message_id is not None and len(reply.text) < 4000:

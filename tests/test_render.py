@@ -483,3 +483,11 @@ def test_property_code_blocks_refence_exactly(lines: list[str], lang: str, limit
     for chunk in chunks:
         assert chunk.startswith(f"```{lang}\n") or chunk == f"```{lang}"
         assert chunk.endswith("\n```")
+
+
+def test_fit_utf16_never_splits_a_surrogate_pair() -> None:
+    from bot.render import fit_utf16
+
+    assert fit_utf16("ab😊c", 3) == "ab"
+    assert fit_utf16("ab😊c", 4) == "ab😊"
+    assert fit_utf16("short", 100) == "short"
