@@ -2,6 +2,8 @@
 
 No semicolons inside comments: statements are split on them.
 Encrypted columns (BLOB, named *_enc) hold AES-GCM sealed values; see storage/crypto.py.
+Wrapped data keys live in a separate file attached as `keys` (migration 3), so backups of the main
+file never hold them: deleting an account then makes its content unreadable in old backups too (B1).
 Telegram ids are never stored in the clear: `tg_ref` is a keyed hash, `chat_enc` the sealed chat id.
 """
 
@@ -140,6 +142,14 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         CREATE INDEX staff_accesses_user ON staff_accesses(user_id, id);
         CREATE INDEX messages_created ON messages(created_at);
+        """,
+    ),
+    (
+        3,
+        """
+        CREATE TABLE keys.user_keys (user_id INTEGER PRIMARY KEY, wrapped BLOB NOT NULL);
+        INSERT INTO keys.user_keys SELECT user_id, wrapped FROM main.user_keys;
+        DROP TABLE main.user_keys;
         """,
     ),
 ]

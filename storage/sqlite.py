@@ -59,7 +59,7 @@ class SqliteRepository(RightsQueries):
             user_id = cur.lastrowid
             assert user_id is not None
             await db.execute(
-                "INSERT INTO user_keys VALUES (?, ?)",
+                "INSERT INTO keys.user_keys VALUES (?, ?)",
                 (user_id, self._vault.wrap(data_key, user_id)),
             )
             self._keys[user_id] = data_key

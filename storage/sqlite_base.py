@@ -42,6 +42,7 @@ class SqliteBase:
         self, path: str | Path, vault: Vault, *, clock: Clock | None = None, busy_ms: int = 5000
     ) -> None:
         self.path = Path(path)
+        self.keys_path = self.path.with_name(self.path.stem + "-keys" + self.path.suffix)
         self._vault = vault
         self._clock = clock or SystemClock()
         self._busy_ms = busy_ms
@@ -74,17 +75,22 @@ class SqliteBase:
         if str(self.path) == ":memory:":
             raise ValueError("use a file: WAL and the reader connection need one")
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not self.path.exists():
-            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
-        os.chmod(self.path, 0o600)
+        for path in (self.path, self.keys_path):
+            if not path.exists():
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+            os.chmod(path, 0o600)
 
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = aiosqlite.Row
+        # The wrapped data keys live in their own file, never in a backup of the main one (B1).
+        await conn.execute("ATTACH DATABASE ? AS keys", (str(self.keys_path),))
         for pragma in (
             "journal_mode = WAL",
+            "keys.journal_mode = WAL",
             "foreign_keys = ON",
             "secure_delete = ON",
+            "keys.secure_delete = ON",
             f"busy_timeout = {self._busy_ms}",
             "synchronous = NORMAL",
         ):
@@ -141,7 +147,8 @@ class SqliteBase:
         """Fold the WAL into the database and truncate it, so deleted pages leave no copy behind."""
         if self._writer is not None:
             async with self._write_lock:
-                await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                await self._writer.execute("PRAGMA main.wal_checkpoint(TRUNCATE)")
+                await self._writer.execute("PRAGMA keys.wal_checkpoint(TRUNCATE)")
 
     async def _read(
         self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
@@ -160,7 +167,7 @@ class SqliteBase:
         if (key := self._keys.get(user_id)) is not None:
             self._keys.move_to_end(user_id)
             return key
-        rows = await self._read("SELECT wrapped FROM user_keys WHERE user_id = ?", (user_id,))
+        rows = await self._read("SELECT wrapped FROM keys.user_keys WHERE user_id = ?", (user_id,))
         if not rows:
             raise LookupError(f"no data key for user {user_id}")
         key = self._vault.unwrap(rows[0][0], user_id)

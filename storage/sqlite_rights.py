@@ -295,7 +295,7 @@ class RightsQueries(SqliteBase):
                 "grievances",
                 "consents",
                 "staff_accesses",
-                "user_keys",
+                "keys.user_keys",  # crypto-shredding: without it nothing of theirs can be read
             ):
                 await db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
             cur = await db.execute(

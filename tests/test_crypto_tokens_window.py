@@ -147,3 +147,28 @@ def test_payment_records_hold_only_a_token_and_limited_metadata() -> None:
         "status",
         "created_at",
     }
+
+
+@pytest.mark.promise("P12.2")
+async def test_wrapped_keys_live_outside_the_main_database_file(tmp_path: Path) -> None:
+    """The master key is never stored; wrapped data keys sit in their own owner-only file."""
+    import sqlite3
+
+    from storage.sqlite import SqliteRepository
+
+    vault = Vault(bytes(range(32)))
+    repo = SqliteRepository(tmp_path / "amigo.db", vault)
+    await repo.open()
+    try:
+        account = await repo.create_account(42, 42, policy_version="v", age_confirmed_at=NOW)
+        await repo.add_message(account.id, await repo.start_conversation(account.id), "user", "hi")
+    finally:
+        await repo.close()
+    with sqlite3.connect(tmp_path / "amigo.db") as db:
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+    assert "user_keys" not in tables
+    assert repo.keys_path.exists() and repo.keys_path.stat().st_mode & 0o077 == 0
+    with sqlite3.connect(repo.keys_path) as db:
+        assert db.execute("SELECT COUNT(*) FROM user_keys").fetchone() == (1,)
+    for file in tmp_path.iterdir():
+        assert bytes(range(32)) not in file.read_bytes()
