@@ -142,6 +142,16 @@ class RetentionSettings(_Section):
     )
 
 
+class BackupSettings(_Section):
+    directory: str = Field(
+        "data/backups",
+        description="Where backups of the main database go (owner-only). The key file "
+        "(<database>-keys.db) is never copied there: back it up on its own.",
+    )
+    interval_hours: int = Field(24, ge=1, description="How often the scheduled backup runs.")
+    keep_days: int = Field(7, ge=1, description="Backups older than this are deleted.")
+
+
 class CompanionSettings(_Section):
     default_name: str = Field("Amigo", description="Companion name offered during onboarding.")
     default_gender: Literal["female", "male", "nonbinary"] = Field(
@@ -172,6 +182,7 @@ class Settings(_Section):
     security: SecuritySettings = SecuritySettings()
     privacy: PrivacySettings = PrivacySettings()
     retention: RetentionSettings = RetentionSettings()
+    backup: BackupSettings = BackupSettings()
     companion: CompanionSettings = CompanionSettings()
     logging: LoggingSettings = LoggingSettings()
     console: ConsoleSettings = ConsoleSettings()

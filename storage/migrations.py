@@ -152,4 +152,45 @@ MIGRATIONS: list[tuple[int, str]] = [
         DROP TABLE main.user_keys;
         """,
     ),
+    (
+        4,
+        """
+        -- Legal holds: while one stands, nothing of that account is purged by retention.
+        CREATE TABLE legal_holds (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            placed_at TEXT NOT NULL,
+            released_at TEXT
+        );
+        CREATE INDEX legal_holds_active ON legal_holds(user_id) WHERE released_at IS NULL;
+
+        -- One row per run of a scheduled job: when, and what it removed per category (JSON counts).
+        CREATE TABLE job_runs (
+            id INTEGER PRIMARY KEY,
+            job TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            dry_run INTEGER NOT NULL DEFAULT 0,
+            removed TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX job_runs_job ON job_runs(job, id);
+
+        -- The audit log: append-only, each row chained to the previous one by hash.
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '',
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        );
+        CREATE INDEX audit_log_at ON audit_log(at);
+        CREATE INDEX users_closed ON users(status, closed_at);
+        CREATE INDEX payments_created ON payments(created_at);
+        CREATE INDEX safety_created ON safety_records(created_at);
+        CREATE INDEX minor_markers_created ON minor_markers(created_at);
+        """,
+    ),
 ]

@@ -27,12 +27,13 @@ from storage.models import (
     StaffAccess,
     Status,
 )
-from storage.sqlite_base import SqliteBase, dt, ts
+from storage.sqlite_base import dt, ts
+from storage.sqlite_retention import RetentionQueries
 
 log = logging.getLogger("amigo.storage")
 
 
-class RightsQueries(SqliteBase):
+class RightsQueries(RetentionQueries):
     # -- small account settings ------------------------------------------------------------------
 
     async def set_awaiting(self, user_id: int, what: str | None) -> None:
