@@ -6,9 +6,12 @@ import argparse
 import asyncio
 import os
 import sys
+from pathlib import Path
 
 from bot.config import ConfigError, Secrets, config_template, load_settings
 from bot.logs import configure_logging
+from bot.process_lock import DatabaseInUse, database_lock
+from storage.backup import BackupError
 from storage.crypto import MasterKeyError
 
 NO_TOKEN = (
@@ -23,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("run", help="run the Telegram bot (long polling)")
     commands.add_parser("console", help="chat in the terminal, no Telegram needed")
     commands.add_parser("config-template", help="print config.toml with every default")
+    commands.add_parser("backup", help="write a backup of the database now (safe while running)")
+    restore = commands.add_parser("restore", help="restore a backup into a stopped instance")
+    restore.add_argument("file", type=Path, help="a backup written by `backup`")
     args = parser.parse_args(argv)
 
     if args.command == "config-template":
@@ -38,13 +44,28 @@ def main(argv: list[str] | None = None) -> int:
             from bot.app import build_application, run_polling
 
             configure_logging(settings.logging.level, settings.logging.format)
-            run_polling(build_application(settings, secrets), settings)
-        else:
+            with database_lock(settings.storage.database_path):
+                run_polling(build_application(settings, secrets), settings)
+        elif args.command == "console":
             from bot.console import chat_in_terminal
 
             configure_logging("WARNING", "text")
-            asyncio.run(chat_in_terminal(settings, secrets))
-    except (ConfigError, MasterKeyError) as exc:
+            with database_lock(settings.storage.database_path):
+                asyncio.run(chat_in_terminal(settings, secrets))
+        elif args.command == "backup":
+            from bot import maintenance
+
+            configure_logging("WARNING", "text")
+            print(f"backup written: {asyncio.run(maintenance.backup(settings, secrets))}")
+        elif args.command == "restore":
+            from bot import maintenance
+
+            configure_logging("WARNING", "text")
+            removed = asyncio.run(maintenance.restore(settings, secrets, args.file))
+            print(
+                f"restored {args.file.name}; accounts deleted since then removed again: {removed}"
+            )
+    except (ConfigError, MasterKeyError, DatabaseInUse, BackupError) as exc:
         print(f"amigo: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -10,12 +10,11 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from pathlib import Path
 from typing import TextIO
 
 from bot.app import Services
 from bot.config import Secrets, Settings
-from handlers.events import ButtonPress, Reply, Sender, Text
+from handlers.events import ButtonPress, Document, Reply, Sender, Text
 
 
 class ConsoleChannel:
@@ -27,9 +26,7 @@ class ConsoleChannel:
 
     async def send(self, reply: Reply) -> None:
         if reply.document is not None:  # "sending" a file in a terminal: save it here
-            target = Path(reply.document.filename).resolve()
-            target.write_bytes(reply.document.read())
-            target.chmod(0o600)
+            target = await asyncio.to_thread(_save, reply.document)
             self.out.write(f"\n[file saved: {target}]")
         self.out.write(f"\n{reply.text}\n")
         flat = [button for row in reply.buttons for button in row]
@@ -44,6 +41,13 @@ class ConsoleChannel:
         self.out.write("  …typing\n")
         self.out.flush()
         yield
+
+
+def _save(document: Document) -> Path:
+    target = Path(document.filename).resolve()
+    target.write_bytes(document.read())
+    target.chmod(0o600)
+    return target
 
 
 async def chat_in_terminal(

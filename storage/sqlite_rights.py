@@ -278,6 +278,21 @@ class RightsQueries(RetentionQueries):
         log.info("deleted.history", extra={"uid": user_id, "messages": messages})
         return Deleted(conversations=conversations, messages=messages)
 
+    async def purge_keyless_accounts(self) -> int:
+        """Remove open accounts whose data key is gone: deletions that happened after a backup
+        was taken, replayed when that backup is restored."""
+        async with self.transaction() as db:
+            cur = await db.execute(
+                "DELETE FROM users WHERE status != ?"
+                " AND id NOT IN (SELECT user_id FROM keys.user_keys)",
+                (Status.CLOSED,),
+            )
+            removed = cur.rowcount
+        if removed:
+            await self.checkpoint()
+        log.info("restore.keyless_purged", extra={"accounts": removed})
+        return removed
+
     async def delete_account(self, user_id: int) -> Deleted:
         """Destroy the data key and every personal row; keep only what retention requires.
 
