@@ -6,6 +6,8 @@ nothing left to delete and says so.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from handlers.deps import Deps
 from handlers.events import Button, Reply
 from handlers.ports import Channel
@@ -69,11 +71,13 @@ class Deletion:
                 date=fmt_day(conversation.started_at),
                 n=conversation.messages,
             )
-            await channel.send(self._confirm(text, f"delok:c{conversation.id}"))
+            await channel.send(
+                self._confirm(text, f"delok:c{conversation.id}.{stamp(conversation.started_at)}")
+            )
         elif value == "all":
             held = await repo.inventory(account.id)
             text = t("delete.confirm.history", conversations=held.conversations, n=held.messages)
-            await channel.send(self._confirm(text, "delok:all"))
+            await channel.send(self._confirm(text, f"delok:all.{stamp(account.created_at)}"))
         elif value == "acct":
             held = await repo.inventory(account.id)
             text = t(
@@ -82,7 +86,7 @@ class Deletion:
                 payments=held.payment_records,
                 years=self.deps.config.payment_records_years,
             )
-            await channel.send(self._confirm(text, "delok:acct"))
+            await channel.send(self._confirm(text, f"delok:acct.{stamp(account.created_at)}"))
 
     @staticmethod
     def _confirm(text: str, data: str) -> Reply:
@@ -90,17 +94,24 @@ class Deletion:
         return Reply(text, buttons=buttons)
 
     async def _do(self, account: Account, value: str, channel: Channel) -> None:
+        """Carry out a confirmation, but only the one that was shown: each button names what it
+        deletes by id and creation time, so a stale one never hits a newer conversation or account."""
         repo = self.deps.repo
-        if value.startswith("c"):
-            deleted = await repo.delete_conversation(account.id, _int(value[1:]) or -1)
-            if deleted is None:
-                await channel.send(Reply(t("delete.nothing"), edit=True))
-                return
-        elif value == "all":
-            deleted = await repo.delete_history(account.id)
-        elif value == "acct":
-            deleted = await repo.delete_account(account.id)
-        else:
+        scope, _, token = value.partition(".")
+        deleted: Deleted | None = None
+        if scope.startswith("c"):
+            shown = {c.id: c for c in await repo.conversations(account.id)}.get(
+                _int(scope[1:]) or -1
+            )
+            if shown is not None and token == stamp(shown.started_at):
+                deleted = await repo.delete_conversation(account.id, shown.id)
+        elif token == stamp(account.created_at):
+            if scope == "all" and (await repo.inventory(account.id)).conversations:
+                deleted = await repo.delete_history(account.id)
+            elif scope == "acct":
+                deleted = await repo.delete_account(account.id)
+        if deleted is None:
+            await channel.send(Reply(t("delete.nothing"), edit=True))
             return
         await channel.send(Reply(self._report(deleted), edit=True))
 
@@ -119,6 +130,11 @@ class Deletion:
         )
         tail = [t("delete.telegram_note")] + ([t("delete.goodbye")] if deleted.account else [])
         return "\n\n".join(part for part in (head, kept, *tail) if part)
+
+
+def stamp(moment: datetime) -> str:
+    """A creation time in a button, to tell this conversation or account from a later one."""
+    return format(int(moment.timestamp() * 1_000_000), "x")
 
 
 def _int(text: str) -> int | None:
