@@ -187,10 +187,12 @@ class RightsQueries(RetentionQueries):
         """One conversation's messages, oldest first, read in batches so memory stays flat."""
         after = 0
         while True:
+            # "+user_id" keeps SQLite on the messages_conversation index: without it, the user index
+            # makes the last query of every conversation scan all later messages (quadratic export).
             rows = await self._read(
                 "SELECT id, role, body_enc, created_at FROM messages"
-                " WHERE user_id = ? AND conversation_id = ? AND id > ? ORDER BY id LIMIT ?",
-                (user_id, conversation_id, after, batch),
+                " WHERE conversation_id = ? AND +user_id = ? AND id > ? ORDER BY id LIMIT ?",
+                (conversation_id, user_id, after, batch),
             )
             for r in rows:
                 text = await self._open(user_id, "messages.body", r[2])
