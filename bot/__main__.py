@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("backup", help="write a backup of the database now (safe while running)")
     restore = commands.add_parser("restore", help="restore a backup into a stopped instance")
     restore.add_argument("file", type=Path, help="a backup written by `backup`")
+    purge = commands.add_parser("purge", help="run the retention purge once, now")
+    purge.add_argument("--dry-run", action="store_true", help="only count what would go")
     args = parser.parse_args(argv)
 
     if args.command == "config-template":
@@ -65,6 +67,12 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"restored {args.file.name}; accounts deleted since then removed again: {removed}"
             )
+        elif args.command == "purge":
+            from jobs.retention import purge_now, report
+
+            configure_logging("WARNING", "text")
+            counts = asyncio.run(purge_now(settings, secrets, dry_run=args.dry_run))
+            print(report(counts, dry_run=args.dry_run))
     except (ConfigError, MasterKeyError, DatabaseInUse, BackupError) as exc:
         print(f"amigo: {exc}", file=sys.stderr)
         return 2

@@ -17,7 +17,7 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.config import Secrets, Settings
-from bot.llm import OpenAIChatModel
+from bot.llm import OpenAIChatModel, OpenAIModerator
 from bot.telegram_adapter import (
     ALLOWED_UPDATES,
     AmigoData,
@@ -26,9 +26,11 @@ from bot.telegram_adapter import (
     telegram_handlers,
 )
 from bot.tokens import make_counter
-from handlers.deps import Deps, HandlerConfig
+from handlers.deps import Deps, HandlerConfig, HelplineInfo
+from handlers.guard import Limits
 from handlers.ports import ChatModel
 from handlers.router import Dispatcher
+from jobs.scheduler import JobScheduler, build_scheduler
 from storage.clock import Clock, SystemClock
 from storage.crypto import Vault, load_or_create_key_file, parse_master_key
 from storage.sqlite import SqliteRepository
@@ -79,6 +81,15 @@ def handler_config(settings: Settings) -> HandlerConfig:
         context_tokens=settings.llm.context_tokens,
         reply_tokens=settings.llm.reply_tokens,
         window_max_messages=settings.storage.window_max_messages,
+        limits=Limits(
+            burst=settings.limits.burst,
+            per_minute=settings.limits.per_minute,
+            daily_messages=settings.limits.daily_messages,
+            max_message_chars=settings.limits.max_message_chars,
+            repeat_threshold=settings.limits.repeat_threshold,
+        ),
+        helplines=tuple(HelplineInfo(**h.model_dump()) for h in settings.safety.helplines),
+        default_country=settings.safety.default_country,
     )
 
 
@@ -111,11 +122,16 @@ class Services:
         try:
             owned = None
             if model is None:
-                model = owned = OpenAIChatModel(settings.llm, secrets.openai_api_key)
+                model = owned = OpenAIChatModel(
+                    settings.llm, secrets.openai_api_key, settings.limits.max_concurrent_llm_calls
+                )
             tokens = make_counter(settings.llm.tokenizer_file)
         except BaseException:
             await repo.close()
             raise
+        moderator = None
+        if owned is not None and settings.safety.moderation_model:
+            moderator = OpenAIModerator(owned.client, settings.safety.moderation_model)
         deps = Deps(
             repo=repo,
             model=model,
@@ -123,6 +139,7 @@ class Services:
             clock=clock,
             config=handler_config(settings),
             sign=lambda text: vault.pseudonym("sign", text),
+            moderator=moderator,
         )
         return cls(settings, repo, model, Dispatcher(deps), owned)
 
@@ -139,6 +156,8 @@ def build_application(
     if not secrets.telegram_bot_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     services: list[Services] = []
+    schedulers: list[JobScheduler] = []
+    clock = clock or SystemClock()
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         services.append(await Services.open(settings, secrets, clock=clock))
@@ -146,9 +165,13 @@ def build_application(
         data.dispatcher = services[0].dispatcher
         data.settings = settings.telegram
         await register_commands(app.bot)
+        schedulers.append(await build_scheduler(services[0].repo, settings, clock))
+        schedulers[0].start()  # retention and backups; a run missed while down happens now
         log.info("bot.started", extra={"concurrency": CONCURRENT_UPDATES})
 
     async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+        for scheduler in schedulers:
+            await scheduler.stop()  # before storage closes under a running job
         for service in services:
             await service.close()
         log.info("bot.stopped")

@@ -140,6 +140,23 @@ class RetentionSettings(_Section):
     safety_records_days: int = Field(
         365, ge=1, description="Days safety and abuse records are kept, unless under a legal hold."
     )
+    audit_log_days: int = Field(
+        365, ge=365, description="Days audit-log entries are kept (at least one year)."
+    )
+    minor_marker_days: int = Field(
+        1095, ge=1, description="Days the keyed under-18 markers are kept (they block a retry)."
+    )
+    interval_minutes: int = Field(
+        60,
+        ge=1,
+        description="How often the retention purge runs; a run missed while down runs at start.",
+    )
+    batch_size: int = Field(
+        500,
+        ge=1,
+        le=100_000,
+        description="Rows deleted per short transaction, so chatting never waits long behind a purge.",
+    )
 
 
 class BackupSettings(_Section):
@@ -150,6 +167,65 @@ class BackupSettings(_Section):
     )
     interval_hours: int = Field(24, ge=1, description="How often the scheduled backup runs.")
     keep_days: int = Field(7, ge=1, description="Backups older than this are deleted.")
+
+
+class Helpline(_Section):
+    country: str = Field(description="ISO country code, e.g. IN.")
+    country_name: str = Field(description="Country name as users may type it in /profile.")
+    name: str = Field(description="Service name as shown to users.")
+    number: str = Field(description="Phone number as shown to users.")
+    hours: str = Field("", description="When it answers, e.g. 24x7.")
+    last_verified: str = Field(
+        "", description="Date the operator last checked the number (shown to users when set)."
+    )
+
+
+DEFAULT_HELPLINES = (
+    Helpline(country="IN", country_name="India", name="Tele-MANAS", number="14416", hours="24x7"),
+    Helpline(
+        country="IN",
+        country_name="India",
+        name="Vandrevala Foundation",
+        number="+91 9999 666 555",
+        hours="24x7",
+    ),
+    Helpline(
+        country="IN",
+        country_name="India",
+        name="iCall (TISS)",
+        number="+91 91529 87821",
+        hours="Mon-Sat, 10am-8pm",
+    ),
+    Helpline(country="IN", country_name="India", name="Emergency", number="112", hours="24x7"),
+)
+
+
+class SafetySettings(_Section):
+    default_country: str = Field(
+        "IN", description="Helplines shown when the user's /profile country has none listed."
+    )
+    moderation_model: str = Field(
+        "",
+        description="OpenAI-compatible moderation model used besides the built-in detector; "
+        "empty = built-in detector only.",
+    )
+    helplines: tuple[Helpline, ...] = Field(
+        DEFAULT_HELPLINES,
+        description="Safety resources, per country. Verify each number and set last_verified.",
+    )
+
+
+class LimitsSettings(_Section):
+    burst: int = Field(5, ge=1, description="Messages a user may send at once before slowing down.")
+    per_minute: int = Field(12, ge=1, description="Sustained messages per minute per user.")
+    daily_messages: int = Field(300, ge=1, description="Messages per user per UTC day.")
+    max_message_chars: int = Field(4096, ge=1, description="Longest message read.")
+    repeat_threshold: int = Field(
+        3, ge=2, description="The same text this many times in a row is flagged and refused."
+    )
+    max_concurrent_llm_calls: int = Field(
+        16, ge=1, description="LLM calls in flight for the whole bot; others wait their turn."
+    )
 
 
 class CompanionSettings(_Section):
@@ -183,6 +259,8 @@ class Settings(_Section):
     privacy: PrivacySettings = PrivacySettings()
     retention: RetentionSettings = RetentionSettings()
     backup: BackupSettings = BackupSettings()
+    safety: SafetySettings = SafetySettings()
+    limits: LimitsSettings = LimitsSettings()
     companion: CompanionSettings = CompanionSettings()
     logging: LoggingSettings = LoggingSettings()
     console: ConsoleSettings = ConsoleSettings()
@@ -274,9 +352,17 @@ def config_template() -> str:
         model = field.annotation
         assert isinstance(model, type) and issubclass(model, BaseModel)
         lines += ["", f"[{section}]"]
+        tables: list[str] = []
         for key, sub in model.model_fields.items():
+            if isinstance(sub.default, tuple):  # a list of tables, after the plain keys
+                tables.append(f"# {sub.description}")
+                for item in sub.default:
+                    tables.append(f"[[{section}.{key}]]")
+                    tables += [f"{k} = {_toml_value(v)}" for k, v in item.model_dump().items()]
+                continue
             lines.append(f"# {sub.description}")
             lines.append(f"{key} = {_toml_value(sub.default)}")
+        lines += tables
     return "\n".join(lines) + "\n"
 
 

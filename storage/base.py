@@ -6,7 +6,7 @@ sealing and opening are the backend's job, so no other layer ever sees a ciphert
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -18,7 +18,9 @@ from storage.models import (
     ConversationInfo,
     Deleted,
     Grievance,
+    Hold,
     Inventory,
+    JobRun,
     Nominee,
     PaymentRecord,
     Profile,
@@ -117,3 +119,71 @@ class Repository(Protocol):
     async def delete_history(self, user_id: int) -> Deleted: ...
 
     async def delete_account(self, user_id: int) -> Deleted: ...
+
+    # -- retention (storage/sqlite_retention.py) -------------------------------------------------
+    # Each purge deletes in batches of `batch` rows, one short transaction each, skips users under
+    # an active legal hold, and returns how many it removed (or, with dry_run, would remove).
+
+    async def checkpoint(self) -> None:
+        """Fold the write-ahead log into the database and truncate it (after a purge)."""
+        ...
+
+    async def place_hold(self, user_id: int, reason: str) -> int: ...
+
+    async def holds(self, *, include_released: bool = False) -> list[Hold]: ...
+
+    async def release_hold(self, user_id: int) -> int: ...
+
+    async def purge_closed_accounts(
+        self, now: datetime, *, grace_days: int, batch: int, dry_run: bool = False
+    ) -> int: ...
+
+    async def purge_payment_records(
+        self, now: datetime, *, years: int, batch: int, dry_run: bool = False
+    ) -> int: ...
+
+    async def purge_safety_records(
+        self, now: datetime, *, days: int, batch: int, dry_run: bool = False
+    ) -> int: ...
+
+    async def purge_audit_log(
+        self, now: datetime, *, days: int, batch: int, dry_run: bool = False
+    ) -> int: ...
+
+    async def purge_autodeleted_messages(
+        self, now: datetime, *, batch: int, dry_run: bool = False
+    ) -> int: ...
+
+    async def purge_minor_markers(
+        self, now: datetime, *, days: int, batch: int, dry_run: bool = False
+    ) -> int: ...
+
+    async def start_job_run(
+        self, job: str, started_at: datetime, *, dry_run: bool = False
+    ) -> int: ...
+
+    async def finish_job_run(
+        self, run_id: int, finished_at: datetime, removed: Mapping[str, int]
+    ) -> None: ...
+
+    async def last_runs(self) -> list[JobRun]:
+        """The newest run of each job, so the operator sees when each last ran and what it did."""
+        ...
+
+    async def last_finished_run(self, job: str) -> JobRun | None: ...
+
+    # -- safety and abuse ------------------------------------------------------------------------
+
+    async def first_delivery(self, update_id: int) -> bool: ...
+
+    async def flag(
+        self, user_id: int, category: str, severity: str, message_id: int | None = None
+    ) -> int: ...
+
+    async def set_banned(self, user_id: int, banned: bool) -> None: ...
+
+    async def count_today(self, user_id: int, day: str) -> int: ...
+
+    async def disclosed_at(self, user_id: int) -> datetime | None: ...
+
+    async def mark_disclosed(self, user_id: int) -> None: ...

@@ -152,3 +152,26 @@ class Deleted:
     messages: int = 0
     account: bool = False
     payment_records_kept: int = 0
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A legal hold: while it stands (released_at is None), retention purges nothing of that user."""
+
+    id: int
+    user_id: int
+    reason: str
+    placed_at: datetime
+    released_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """One run of a scheduled job: when it ran and what it removed, per category (counts only)."""
+
+    id: int
+    job: str
+    started_at: datetime
+    finished_at: datetime | None
+    dry_run: bool
+    removed: dict[str, int]

@@ -1,0 +1,127 @@
+"""The retention purge (privacy policy section 11): each kind of data goes when its period is over.
+
+One run purges every category once, through storage only, in bounded batches, and is recorded in
+job_runs with its per-category counts. Runs are idempotent: a run killed half-way leaves whole batches
+done and its job_runs row unfinished, and the next run finishes the work. Logs carry counts only.
+"""
+
+from __future__ import annotations
+
+import logging
+import stat
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from bot.config import RetentionSettings, Secrets, Settings
+from storage.base import Repository
+from storage.clock import SystemClock
+from storage.crypto import Vault
+from storage.sqlite import SqliteRepository
+
+log = logging.getLogger("amigo.retention")
+
+JOB = "retention"
+EXPORT_PATTERN = "amigo-export-*.json"  # handlers/export.py's temporary files
+EXPORT_MAX_AGE = timedelta(hours=1)
+
+# Every category a run reports, in the order it runs.
+CATEGORIES = (
+    "closed_accounts",
+    "autodelete_messages",
+    "payment_records",
+    "safety_records",
+    "audit_log",
+    "minor_markers",
+    "export_files",
+)
+
+
+async def run_retention(
+    repo: Repository,
+    settings: RetentionSettings,
+    now: datetime,
+    *,
+    dry_run: bool = False,
+    export_dir: Path | None = None,
+) -> dict[str, int]:
+    """Purge everything due at `now` (or, with dry_run, only count it); per-category counts."""
+    started = time.monotonic()
+    run_id = await repo.start_job_run(JOB, now, dry_run=dry_run)
+    batch = settings.batch_size
+    counts = {
+        "closed_accounts": await repo.purge_closed_accounts(
+            now, grace_days=settings.closed_account_grace_days, batch=batch, dry_run=dry_run
+        ),
+        "autodelete_messages": await repo.purge_autodeleted_messages(
+            now, batch=batch, dry_run=dry_run
+        ),
+        "payment_records": await repo.purge_payment_records(
+            now, years=settings.payment_records_years, batch=batch, dry_run=dry_run
+        ),
+        "safety_records": await repo.purge_safety_records(
+            now, days=settings.safety_records_days, batch=batch, dry_run=dry_run
+        ),
+        "audit_log": await repo.purge_audit_log(
+            now, days=settings.audit_log_days, batch=batch, dry_run=dry_run
+        ),
+        "minor_markers": await repo.purge_minor_markers(
+            now, days=settings.minor_marker_days, batch=batch, dry_run=dry_run
+        ),
+        "export_files": purge_export_files(now, directory=export_dir, dry_run=dry_run),
+    }
+    if not dry_run and any(n for name, n in counts.items() if name != "export_files"):
+        await repo.checkpoint()  # once: fold the WAL in and truncate it, no copy of deleted pages
+    finished = now + timedelta(seconds=time.monotonic() - started)
+    await repo.finish_job_run(run_id, finished, counts)
+    seconds = round((finished - now).total_seconds(), 3)
+    log.info("retention.run", extra={"dry_run": dry_run, "seconds": seconds, **counts})
+    return counts
+
+
+def purge_export_files(
+    now: datetime, *, directory: Path | None = None, dry_run: bool = False
+) -> int:
+    """/export's temporary files older than an hour: only a crash leaves one behind."""
+    folder = Path(directory or tempfile.gettempdir())
+    cutoff = (now - EXPORT_MAX_AGE).timestamp()
+    removed = 0
+    for path in folder.glob(EXPORT_PATTERN):
+        try:
+            info = path.lstat()
+            if not stat.S_ISREG(info.st_mode) or info.st_mtime >= cutoff:  # no symlinks
+                continue
+            if not dry_run:
+                path.unlink()
+        except OSError:
+            continue  # gone meanwhile, or not ours to delete (another user's, in a shared /tmp)
+        removed += 1
+    return removed
+
+
+async def purge_now(settings: Settings, secrets: Secrets, *, dry_run: bool) -> dict[str, int]:
+    """`python -m bot purge`: one run now, against the configured database (safe while the bot runs:
+    every batch is its own transaction through SQLite's locking)."""
+    from bot.app import master_key  # bot.app imports the scheduler, which imports this module
+
+    repo = SqliteRepository(
+        settings.storage.database_path,
+        Vault(master_key(settings, secrets)),
+        clock=SystemClock(),
+        busy_ms=settings.storage.busy_timeout_ms,
+    )
+    await repo.open()
+    try:
+        return await run_retention(repo, settings.retention, SystemClock().now(), dry_run=dry_run)
+    finally:
+        await repo.close()
+
+
+def report(counts: dict[str, int], *, dry_run: bool) -> str:
+    """Per-category lines for `python -m bot purge`."""
+    verb = "would remove" if dry_run else "removed"
+    width = max(len(c) for c in CATEGORIES)
+    lines = [f"retention purge{' (dry run: nothing removed)' if dry_run else ''}:"]
+    lines += [f"  {name:<{width}}  {verb} {counts.get(name, 0)}" for name in CATEGORIES]
+    return "\n".join(lines)
