@@ -36,8 +36,12 @@ class EmptyAnswer(Exception):
 class OpenAIChatModel:
     """handlers.ports.ChatModel over an OpenAI-compatible endpoint."""
 
-    def __init__(self, settings: LLMSettings, api_key: str | None) -> None:
+    def __init__(
+        self, settings: LLMSettings, api_key: str | None, max_concurrent: int = 16
+    ) -> None:
         self.settings = settings
+        # A cap on calls in flight for the whole bot: a flood cannot run up the LLM bill.
+        self._slots = asyncio.Semaphore(max_concurrent)
         self.client = openai.AsyncOpenAI(
             base_url=settings.base_url,
             # Local servers (Ollama, llama.cpp) need no key, but the client insists on one.
@@ -53,7 +57,8 @@ class OpenAIChatModel:
         attempts = self.settings.max_attempts
         for attempt in range(1, attempts + 1):
             try:
-                return await self._once(messages, max_tokens)
+                async with self._slots:
+                    return await self._once(messages, max_tokens)
             except (*_RETRYABLE, EmptyAnswer) as exc:
                 error = type(exc).__name__
                 if attempt == attempts:
@@ -95,3 +100,31 @@ class OpenAIChatModel:
         if not text.strip():
             raise EmptyAnswer
         return text.strip()
+
+
+class OpenAIModerator:
+    """handlers.ports.Moderator over an OpenAI-compatible `moderations` endpoint.
+
+    A failure never blocks a reply: the built-in detector has already run.
+    """
+
+    def __init__(self, client: openai.AsyncOpenAI, model: str) -> None:
+        self.client = client
+        self.model = model
+
+    async def distress(self, text: str) -> tuple[str, str] | None:
+        try:
+            response = await self.client.moderations.create(model=self.model, input=text)
+        except openai.OpenAIError as exc:
+            log.warning("moderation.failed", extra={"error": type(exc).__name__})
+            return None
+        if not response.results:
+            return None
+        categories = response.results[0].categories
+        if categories.self_harm_intent or categories.self_harm_instructions:
+            return ("self_harm", "high")
+        if categories.self_harm:
+            return ("self_harm", "medium")
+        if categories.violence and categories.harassment_threatening:
+            return ("harm_to_others", "medium")
+        return None

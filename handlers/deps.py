@@ -5,9 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from handlers.ports import ChatModel, TokenCounter
+from handlers.guard import Limits
+from handlers.ports import ChatModel, Moderator, TokenCounter
 from storage.base import Repository
 from storage.clock import Clock
+
+
+@dataclass(frozen=True)
+class HelplineInfo:
+    country: str
+    country_name: str
+    name: str
+    number: str
+    hours: str
+    last_verified: str
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,9 @@ class HandlerConfig:
     context_tokens: int
     reply_tokens: int
     window_max_messages: int
+    limits: Limits
+    helplines: tuple[HelplineInfo, ...]
+    default_country: str
 
 
 @dataclass(frozen=True)
@@ -44,3 +58,4 @@ class Deps:
     config: HandlerConfig
     sign: Callable[[str], bytes]
     """Keyed MAC, used to carry the passed age gate in a button without storing anything."""
+    moderator: Moderator | None = None

@@ -264,6 +264,7 @@ class Onboarding:
         )
         await self.deps.repo.start_conversation(account.id)
         await self.deps.repo.set_step(account.id, None, activate=True)
+        await self.deps.repo.mark_disclosed(account.id)  # the welcome says it is an AI
         log.info("onboarding.completed", extra={"uid": account.id})
         label = t(f"companion.tone.{tone}")
         await channel.send(Reply(t("companion.tone.set", value=label), edit=True))

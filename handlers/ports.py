@@ -42,3 +42,11 @@ class TokenCounter(Protocol):
     def per_message(self) -> int:
         """Overhead tokens every chat message costs besides its content."""
         ...
+
+
+class Moderator(Protocol):
+    """An optional second opinion on distress, such as an OpenAI-compatible moderation endpoint."""
+
+    async def distress(self, text: str) -> tuple[str, str] | None:
+        """(category, severity) when the text signals self-harm, suicide or harm to others."""
+        ...

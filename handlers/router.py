@@ -17,6 +17,7 @@ from handlers.commands import COMMANDS
 from handlers.deletion import Deletion
 from handlers.deps import Deps
 from handlers.events import ButtonPress, Event, Media, Reply, Text
+from handlers.guard import Guard
 from handlers.info import Info
 from handlers.onboarding import Onboarding
 from handlers.personal import Personal
@@ -67,6 +68,7 @@ class Dispatcher:
         self.deletion = Deletion(deps)
         self.policy = PolicyGate(deps)
         self.locks = UserLocks()
+        self.guard = Guard(deps.config.limits, deps.clock, deps.repo)
         self._specs = {c.name: c for c in COMMANDS}
         # Commands for people with an account; (account, arguments, channel).
         self._account_commands: dict[str, AccountHandler] = {
@@ -111,6 +113,9 @@ class Dispatcher:
                 await channel.send(Reply(t("error.generic")))
 
     async def _route(self, event: Event, channel: Channel) -> None:
+        if event.update_id is not None and not await self.deps.repo.first_delivery(event.update_id):
+            log.info("update.duplicate", extra={"update": event.update_id})
+            return  # Telegram delivered it again: it was answered the first time
         if event.sender.chat_kind != "private":
             if await self.deps.repo.first_group_notice(event.sender.chat_id):
                 await channel.send(Reply(t("group.private_only")))
@@ -121,13 +126,23 @@ class Dispatcher:
         account = await self.deps.repo.find_account(event.sender.user_id)
         if isinstance(event, ButtonPress):
             await self._on_button(event, account, channel)
+            return
+        refusal = await self.guard.admit(event.sender.user_id, account.id if account else None)
+        if refusal is not None:
+            await channel.send(refusal)
         elif event.command is not None:
             await self._on_command(event, *event.command, account, channel)
+        elif account is not None and account.status is Status.BANNED:
+            await channel.send(Reply(t("banned", contact=self.deps.config.privacy_contact)))
         elif account is None or account.status is not Status.ACTIVE:
             await self.onboarding.on_text(event, account, channel)
         elif account.awaiting:
             await self.personal.on_awaited_text(account, event.text, channel)
-        elif await self.policy.allows_chat(account, channel):
+        elif not await self.policy.allows_chat(account, channel):
+            pass
+        elif (refusal := await self.guard.admit_chat(account.id, event.text)) is not None:
+            await channel.send(refusal)
+        else:
             await self.chat.on_text(event, account, channel)
 
     async def _on_button(
@@ -166,6 +181,8 @@ class Dispatcher:
         elif account is None:
             await channel.send(Reply(t("rights.need_account")))
             await self.onboarding.start(event.sender, account, channel)
+        elif spec.needs == "active" and account.status is Status.BANNED:
+            await channel.send(Reply(t("banned", contact=self.deps.config.privacy_contact)))
         elif spec.needs == "active" and not active:
             await self.onboarding.on_text(event, account, channel)
         else:

@@ -80,7 +80,10 @@ EN: dict[str, str] = {
         "Sorry, I couldn't think of a reply just now. Your message is saved; "
         "please try again in a moment."
     ),
-    "chat.new": "Fresh start! Our earlier conversations are kept; this one begins now.",
+    "chat.new": (
+        "Fresh start! Our earlier conversations are kept; this one begins now. "
+        "(As always: I'm an AI, not a human.)"
+    ),
     "chat.welcome_back": "Welcome back! Just write to me whenever you like. /help lists commands.",
     "media.unsupported": (
         "I can only read text for now, so I haven't kept that. Could you tell me in words?"
@@ -304,6 +307,32 @@ EN: dict[str, str] = {
         "“Delete chat”."
     ),
     "delete.goodbye": "Take care. If you come back, /start begins afresh.",
+    # -- safety and limits ----------------------------------------------------------------------
+    "safety.resources": (
+        "You matter, and you don't have to face this alone. Please reach out to someone now:\n"
+        "{lines}\n\n"
+        "I'm an AI, not medical care. If you are in danger or crisis, call your local emergency "
+        "number ({emergency}) or a crisis helpline right away."
+    ),
+    "safety.line": "• {name}: {number}{hours}{verified}",
+    "safety.hours": " ({hours})",
+    "safety.verified": " [checked {date}]",
+    "disclosure.reminder": "_(A reminder: I'm an AI, not a human.)_",
+    "disclosure.answer": "_I'm an AI, not a human._",
+    "limits.slow_down": "You're sending messages faster than I can read them. Try again in {seconds} s.",
+    "limits.daily": (
+        "You've reached today's limit of {limit} messages. It resets at midnight UTC; "
+        "talk to you then!"
+    ),
+    "limits.too_long": (
+        "That message is too long for me ({length} characters; the most is {limit}). "
+        "Could you split it?"
+    ),
+    "limits.repeat": "You've sent that same message a few times; I've answered it already.",
+    "banned": (
+        "This account can't chat with Amigo any more. You can still use /privacy, /mydata, "
+        "/export and /delete. Questions: {contact}"
+    ),
     # -- commands (shown in /help and the Telegram command menu) -------------------------------
     "cmd.start": "Begin, or pick up where you left off",
     "cmd.help": "What I can do",

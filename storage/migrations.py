@@ -193,4 +193,22 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX minor_markers_created ON minor_markers(created_at);
         """,
     ),
+    (
+        5,
+        """
+        -- Update ids already handled, so a redelivered update is never answered twice.
+        CREATE TABLE processed_updates (update_id INTEGER PRIMARY KEY, at TEXT NOT NULL);
+        CREATE INDEX processed_updates_at ON processed_updates(at);
+
+        -- Per-user daily allowance and the time the companion last said it is an AI.
+        ALTER TABLE users ADD COLUMN day TEXT;
+        ALTER TABLE users ADD COLUMN day_count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE users ADD COLUMN disclosed_at TEXT;
+
+        -- Foreign keys that point at users, indexed so purging an account never scans a table.
+        CREATE INDEX payments_user ON payments(user_id);
+        CREATE INDEX safety_records_user ON safety_records(user_id, id);
+        CREATE INDEX grievances_user ON grievances(user_id);
+        """,
+    ),
 ]

@@ -23,11 +23,12 @@ from storage.models import (
 from storage.sqlite_base import dt as _dt
 from storage.sqlite_base import ts as _ts
 from storage.sqlite_rights import RightsQueries
+from storage.sqlite_safety import SafetyQueries
 
 log = logging.getLogger("amigo.storage")
 
 
-class SqliteRepository(RightsQueries):
+class SqliteRepository(SafetyQueries, RightsQueries):
     """Accounts, consent ledger, companion and conversations."""
 
     # -- accounts --------------------------------------------------------------------------------

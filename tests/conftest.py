@@ -36,6 +36,11 @@ def make_settings(tmp_path: Path, **env: str) -> Settings:
         "AMIGO_LLM__TIMEOUT_SECONDS": "5",
         "AMIGO_TELEGRAM__POLL_TIMEOUT_SECONDS": "1",
         "AMIGO_PRIVACY__CONTACT_EMAIL": "privacy@amigo.test",
+        # Tests type faster than people: limits get their own tests with their own settings.
+        "AMIGO_LIMITS__BURST": "1000",
+        "AMIGO_LIMITS__PER_MINUTE": "100000",
+        "AMIGO_LIMITS__REPEAT_THRESHOLD": "1000",
+        "AMIGO_LIMITS__DAILY_MESSAGES": "100000",
     }
     return load_settings({**base, **env}, path=str(config))
 

@@ -124,6 +124,9 @@ class FakeOpenAI:
         self.default_reply: Callable[[dict[str, Any]], str] = echo_last_user_message
         self.default_delay: float = 0.0
         self.requests: list[dict[str, Any]] = []
+        self.moderation_requests: list[dict[str, Any]] = []
+        # Inputs containing one of these are flagged by /v1/moderations as self-harm.
+        self.flagged_phrases: set[str] = set()
         self.concurrency_peak: int = 0
         self.in_flight: int = 0
 
@@ -154,6 +157,7 @@ class FakeOpenAI:
         app = web.Application(client_max_size=32 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._chat_completions)
         app.router.add_get("/v1/models", self._models)
+        app.router.add_post("/v1/moderations", self._moderations)
         app.router.add_get("/v1/models/{model}", self._model)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
         runner = web.AppRunner(
@@ -277,6 +281,39 @@ class FakeOpenAI:
         if request.match_info["model"] != self.model:
             return self._error(404, "The model does not exist.", code="model_not_found")
         return web.json_response(self._model_json())
+
+    async def _moderations(self, request: web.Request) -> web.StreamResponse:
+        """OpenAI's moderation endpoint, flagging inputs that contain `flagged_phrases`."""
+        if (denied := self._check_auth(request)) is not None:
+            return denied
+        body = await request.json()
+        self.moderation_requests.append(body)
+        inputs = body.get("input")
+        texts = inputs if isinstance(inputs, list) else [inputs]
+        results = []
+        for text in texts:
+            hit = any(p in str(text) for p in self.flagged_phrases)
+            categories = {
+                name: hit and name.startswith("self-harm")
+                for name in (
+                    "self-harm",
+                    "self-harm/intent",
+                    "self-harm/instructions",
+                    "violence",
+                    "violence/graphic",
+                    "harassment",
+                    "harassment/threatening",
+                    "hate",
+                    "hate/threatening",
+                    "sexual",
+                    "sexual/minors",
+                )
+            }
+            scores = {name: 0.99 if flagged else 0.01 for name, flagged in categories.items()}
+            results.append({"flagged": hit, "categories": categories, "category_scores": scores})
+        return web.json_response(
+            {"id": "modr-fake", "model": body.get("model"), "results": results}
+        )
 
     def _model_json(self) -> dict[str, Any]:
         return {"id": self.model, "object": "model", "created": 1_700_000_000, "owned_by": "fake"}

@@ -1,0 +1,67 @@
+"""SQLite queries behind safety and abuse: flags (category and time, never text), bans, the daily
+allowance, AI-disclosure timing and redelivered updates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from storage.models import Status
+from storage.sqlite_base import SqliteBase, dt, ts
+
+
+class SafetyQueries(SqliteBase):
+    async def first_delivery(self, update_id: int) -> bool:
+        """True the first time an update id is seen; False for Telegram's redeliveries."""
+        async with self.transaction() as db:
+            cur = await db.execute(
+                "INSERT OR IGNORE INTO processed_updates VALUES (?, ?)",
+                (update_id, ts(self._clock.now())),
+            )
+            return cur.rowcount == 1
+
+    async def flag(
+        self, user_id: int, category: str, severity: str, message_id: int | None = None
+    ) -> int:
+        """A safety or abuse record: who, what kind, how serious, when; a reference, not a copy."""
+        async with self.transaction() as db:
+            cur = await db.execute(
+                "INSERT INTO safety_records (user_id, category, severity, message_id, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (user_id, category, severity, message_id, ts(self._clock.now())),
+            )
+            assert cur.lastrowid is not None
+            return cur.lastrowid
+
+    async def set_banned(self, user_id: int, banned: bool) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE users SET status = ? WHERE id = ? AND status IN (?, ?)",
+                (
+                    Status.BANNED if banned else Status.ACTIVE,
+                    user_id,
+                    Status.ACTIVE,
+                    Status.BANNED,
+                ),
+            )
+
+    async def count_today(self, user_id: int, day: str) -> int:
+        """Count one more message for `day` (a UTC date); the count restarts on a new day."""
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE users SET day_count = CASE WHEN day = ? THEN day_count + 1 ELSE 1 END,"
+                " day = ? WHERE id = ?",
+                (day, day, user_id),
+            )
+            async with db.execute("SELECT day_count FROM users WHERE id = ?", (user_id,)) as cur:
+                row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def disclosed_at(self, user_id: int) -> datetime | None:
+        rows = await self._read("SELECT disclosed_at FROM users WHERE id = ?", (user_id,))
+        return dt(rows[0][0]) if rows and rows[0][0] else None
+
+    async def mark_disclosed(self, user_id: int) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE users SET disclosed_at = ? WHERE id = ?", (ts(self._clock.now()), user_id)
+            )
