@@ -21,6 +21,7 @@ from bot.llm import OpenAIChatModel, OpenAIModerator
 from bot.telegram_adapter import (
     ALLOWED_UPDATES,
     AmigoData,
+    TelegramChannel,
     on_error,
     register_commands,
     telegram_handlers,
@@ -30,6 +31,7 @@ from handlers.deps import Deps, HandlerConfig, HelplineInfo
 from handlers.guard import Limits
 from handlers.ports import ChatModel
 from handlers.router import Dispatcher
+from jobs.retention import run_retention
 from jobs.scheduler import JobScheduler, build_scheduler
 from storage.clock import Clock, SystemClock
 from storage.crypto import Vault, load_or_create_key_file, parse_master_key
@@ -90,6 +92,8 @@ def handler_config(settings: Settings) -> HandlerConfig:
         ),
         helplines=tuple(HelplineInfo(**h.model_dump()) for h in settings.safety.helplines),
         default_country=settings.safety.default_country,
+        staff=tuple((m.user_id, m.role) for m in settings.admin.staff),
+        ban_needs_review_days=settings.admin.ban_needs_review_days,
     )
 
 
@@ -140,6 +144,7 @@ class Services:
             config=handler_config(settings),
             sign=lambda text: vault.pseudonym("sign", text),
             moderator=moderator,
+            run_retention=lambda: run_retention(repo, settings.retention, clock.now()),
         )
         return cls(settings, repo, model, Dispatcher(deps), owned)
 
@@ -164,6 +169,9 @@ def build_application(
         data: AmigoData = app.bot_data
         data.dispatcher = services[0].dispatcher
         data.settings = settings.telegram
+        data.dispatcher.admin.channels = lambda chat_id: TelegramChannel(
+            app.bot, chat_id, settings.telegram, None
+        )
         await register_commands(app.bot)
         schedulers.append(await build_scheduler(services[0].repo, settings, clock))
         schedulers[0].start()  # retention and backups; a run missed while down happens now

@@ -228,6 +228,23 @@ class LimitsSettings(_Section):
     )
 
 
+class StaffMember(_Section):
+    user_id: int = Field(description="The staff member's Telegram user id.")
+    role: Literal["owner", "reviewer", "support"] = Field(description="What they may do.")
+
+
+class AdminSettings(_Section):
+    staff: tuple[StaffMember, ...] = Field(
+        (),
+        description="Who runs Amigo from Telegram, each with a role: owner (everything), reviewer "
+        "(flags, reviews, bans), support (grievances). For example:\n"
+        '# [[admin.staff]]\n# user_id = 123456789\n# role = "owner"',
+    )
+    ban_needs_review_days: int = Field(
+        30, ge=1, description="A ban needs a review of that user within this many days."
+    )
+
+
 class CompanionSettings(_Section):
     default_name: str = Field("Amigo", description="Companion name offered during onboarding.")
     default_gender: Literal["female", "male", "nonbinary"] = Field(
@@ -261,6 +278,7 @@ class Settings(_Section):
     backup: BackupSettings = BackupSettings()
     safety: SafetySettings = SafetySettings()
     limits: LimitsSettings = LimitsSettings()
+    admin: AdminSettings = AdminSettings()
     companion: CompanionSettings = CompanionSettings()
     logging: LoggingSettings = LoggingSettings()
     console: ConsoleSettings = ConsoleSettings()

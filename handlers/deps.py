@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from handlers.guard import Limits
@@ -47,6 +47,9 @@ class HandlerConfig:
     limits: Limits
     helplines: tuple[HelplineInfo, ...]
     default_country: str
+    staff: tuple[tuple[int, str], ...] = ()
+    """(Telegram user id, role) of everyone who may use the admin commands."""
+    ban_needs_review_days: int = 30
 
 
 @dataclass(frozen=True)
@@ -59,3 +62,4 @@ class Deps:
     sign: Callable[[str], bytes]
     """Keyed MAC, used to carry the passed age gate in a button without storing anything."""
     moderator: Moderator | None = None
+    run_retention: Callable[[], Awaitable[Mapping[str, int]]] | None = None

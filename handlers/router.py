@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+from handlers.admin import Admin
 from handlers.chat import Chat
 from handlers.commands import COMMANDS
 from handlers.deletion import Deletion
@@ -69,6 +70,12 @@ class Dispatcher:
         self.policy = PolicyGate(deps)
         self.locks = UserLocks()
         self.guard = Guard(deps.config.limits, deps.clock, deps.repo)
+        self.admin = Admin(
+            deps,
+            dict(deps.config.staff),
+            ban_needs_review_days=deps.config.ban_needs_review_days,
+            run_retention=deps.run_retention,
+        )
         self._specs = {c.name: c for c in COMMANDS}
         # Commands for people with an account; (account, arguments, channel).
         self._account_commands: dict[str, AccountHandler] = {
@@ -165,8 +172,10 @@ class Dispatcher:
     async def _on_command(
         self, event: Text, name: str, args: str, account: Account | None, channel: Channel
     ) -> None:
+        if await self.admin.handle(event, name, args, channel):
+            return
         spec = self._specs.get(name)
-        if spec is None:
+        if spec is None:  # unknown, or an admin command from someone who is not staff
             await self.info.help(channel, unknown=True)
             return
         if account is not None and account.awaiting and name != "cancel":

@@ -333,6 +333,44 @@ EN: dict[str, str] = {
         "This account can't chat with Amigo any more. You can still use /privacy, /mydata, "
         "/export and /delete. Questions: {contact}"
     ),
+    # -- operator (staff only) ------------------------------------------------------------------
+    "admin.menu": "Your role: {role}. Commands you may use:\n{commands}",
+    "admin.role_refused": "Your role ({role}) can't use /{command}. Nothing was changed.",
+    "admin.usage": "Usage: {usage}",
+    "admin.bad_ref": "“{value}” is not a valid reference: use {kind} followed by a number, e.g. {kind}12.",
+    "admin.bad_args": "Those arguments don't fit this command.",
+    "admin.no_such": "No such record: {what}.",
+    "admin.need_reason": "Please give a reason.",
+    "admin.review_reason": "A review needs a reason category ({reasons}) and a reason.",
+    "admin.review_first": "u{user} has not been reviewed recently: /review them first.",
+    "admin.review_header": (
+        "Review of u{user}, reason: {category}. {n} message(s), the minimum around the flag. "
+        "This access is logged and shown to the user."
+    ),
+    "admin.nothing_shown": "(no messages)",
+    "admin.stats": (
+        "Users: {users}\nActive today: {today}, this week: {week}\nMessages per day: {per_day}\n"
+        "Consent (active users): model improvement {training}, marketing {marketing}\n"
+        "Open flags: {flags}. Open grievances: {grievances}.\nRetention last ran: {retention}"
+    ),
+    "admin.flag_line": "f{id} u{user} {category} ({severity}), {age} old",
+    "admin.no_flags": "No open flags.",
+    "admin.no_holds": "No legal holds.",
+    "admin.never": "Nothing yet.",
+    "admin.done": "Done: {what}.",
+    "admin.no_scheduler": "Retention can't run from here in this mode.",
+    "admin.retention_ran": "Retention ran: {removed}.",
+    "admin.audit_ok": "Audit log intact: {n} entries checked, every link holds.",
+    "admin.audit_broken": "Audit log BROKEN at entry #{id} (after {n} good entries).",
+    "admin.banned_notice": (
+        "After a review by our team, this account can no longer chat with Amigo. You can still "
+        "use /mydata, /export and /delete. To contest this decision, write to {contact}."
+    ),
+    "admin.unbanned_notice": "Your account can chat with Amigo again. Welcome back.",
+    "admin.minor_notice": (
+        "Amigo is only for adults. We have learned this account may belong to someone under 18, "
+        "so we have deleted its data and closed it."
+    ),
     # -- commands (shown in /help and the Telegram command menu) -------------------------------
     "cmd.start": "Begin, or pick up where you left off",
     "cmd.help": "What I can do",

@@ -12,11 +12,13 @@ from typing import Protocol
 
 from storage.models import (
     Account,
+    AuditEntry,
     ChatMessage,
     Companion,
     ConsentRecord,
     ConversationInfo,
     Deleted,
+    Flag,
     Grievance,
     Hold,
     Inventory,
@@ -28,6 +30,8 @@ from storage.models import (
     Role,
     SafetyRecord,
     StaffAccess,
+    Stats,
+    Status,
 )
 
 
@@ -108,6 +112,8 @@ class Repository(Protocol):
 
     async def staff_accesses(self, user_id: int) -> Sequence[StaffAccess]: ...
 
+    async def record_staff_access(self, user_id: int, role: str, reason_category: str) -> None: ...
+
     async def safety_records(self, user_id: int) -> Sequence[SafetyRecord]: ...
 
     async def payment_records(self, user_id: int) -> Sequence[PaymentRecord]: ...
@@ -187,3 +193,31 @@ class Repository(Protocol):
     async def disclosed_at(self, user_id: int) -> datetime | None: ...
 
     async def mark_disclosed(self, user_id: int) -> None: ...
+
+    # -- operator (admin) ------------------------------------------------------------------------
+
+    async def audit(self, actor: str, action: str, detail: str = "") -> int: ...
+
+    async def audit_tail(self, n: int) -> list[AuditEntry]: ...
+
+    async def verify_audit(self) -> tuple[int, int | None]: ...
+
+    async def stats(self, now: datetime) -> Stats: ...
+
+    async def open_flags(self, limit: int = 50) -> list[Flag]: ...
+
+    async def flag_by_id(self, flag_id: int) -> Flag | None: ...
+
+    async def mark_reviewed(self, flag_id: int) -> None: ...
+
+    async def messages_around(
+        self, user_id: int, message_id: int | None, around: int = 2
+    ) -> list[ChatMessage]: ...
+
+    async def last_review(self, user_id: int) -> datetime | None: ...
+
+    async def account_status(self, user_id: int) -> Status | None: ...
+
+    async def chat_of(self, user_id: int) -> int | None: ...
+
+    async def mark_minor_account(self, user_id: int) -> None: ...

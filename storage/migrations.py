@@ -1,6 +1,6 @@
 """Versioned schema. Append a migration; never edit one that has shipped.
 
-No semicolons inside comments: statements are split on them.
+Statements are split on semicolons after `--` comments are stripped (no `--` inside strings).
 Encrypted columns (BLOB, named *_enc) hold AES-GCM sealed values; see storage/crypto.py.
 Wrapped data keys live in a separate file attached as `keys` (migration 3), so backups of the main
 file never hold them: deleting an account then makes its content unreadable in old backups too (B1).
@@ -209,6 +209,38 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX payments_user ON payments(user_id);
         CREATE INDEX safety_records_user ON safety_records(user_id, id);
         CREATE INDEX grievances_user ON grievances(user_id);
+        """,
+    ),
+    (
+        6,
+        """
+        -- A flag stays open until a person has reviewed it.
+        ALTER TABLE safety_records ADD COLUMN reviewed_at TEXT;
+
+        -- Operator broadcasts. A delivery row is written before each send, so a restart
+        -- mid-way never sends anyone the same message twice.
+        CREATE TABLE broadcasts (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('service', 'marketing', 'breach', 'policy')),
+            body TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            finished_at TEXT
+        );
+        CREATE TABLE broadcast_deliveries (
+            broadcast_id INTEGER NOT NULL REFERENCES broadcasts(id) ON DELETE CASCADE,
+            user_id INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (broadcast_id, user_id)
+        );
+
+        -- Policy versions published by the operator, the newest one current.
+        CREATE TABLE policy_versions (
+            version TEXT PRIMARY KEY,
+            date TEXT NOT NULL,
+            material INTEGER NOT NULL,
+            summary TEXT NOT NULL,
+            published_at TEXT NOT NULL
+        );
         """,
     ),
 ]

@@ -175,3 +175,33 @@ class JobRun:
     finished_at: datetime | None
     dry_run: bool
     removed: dict[str, int]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Flag:
+    id: int
+    user_id: int | None
+    category: str
+    severity: str
+    message_id: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Stats:
+    users: dict[str, int]
+    active_today: int
+    active_week: int
+    messages_per_day: list[tuple[str, int]]
+    consent_rates: dict[str, float]
+    open_flags: int
+    open_grievances: int

@@ -20,6 +20,7 @@ from storage.models import (
     Role,
     Status,
 )
+from storage.sqlite_admin import AdminQueries
 from storage.sqlite_base import dt as _dt
 from storage.sqlite_base import ts as _ts
 from storage.sqlite_rights import RightsQueries
@@ -28,7 +29,7 @@ from storage.sqlite_safety import SafetyQueries
 log = logging.getLogger("amigo.storage")
 
 
-class SqliteRepository(SafetyQueries, RightsQueries):
+class SqliteRepository(AdminQueries, SafetyQueries, RightsQueries):
     """Accounts, consent ledger, companion and conversations."""
 
     # -- accounts --------------------------------------------------------------------------------

@@ -109,7 +109,8 @@ class SqliteBase:
             if version <= current:
                 continue
             async with self.transaction() as db:
-                for statement in sql.split(";"):
+                code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+                for statement in code.split(";"):
                     if statement.strip():
                         await db.execute(statement)
                 await db.execute(
