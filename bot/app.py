@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
@@ -40,6 +41,8 @@ from storage.sqlite import SqliteRepository
 log = logging.getLogger("amigo.app")
 
 CONCURRENT_UPDATES = 256
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 KEY_WARNING = """\
 ************************************************************************************
@@ -156,7 +159,7 @@ class Services:
 
 def build_application(
     settings: Settings, secrets: Secrets, *, clock: Clock | None = None
-) -> Application:  # type: ignore[type-arg]
+) -> AnyApplication:
     """The python-telegram-bot Application, wired to our services."""
     if not secrets.telegram_bot_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -164,7 +167,7 @@ def build_application(
     schedulers: list[JobScheduler] = []
     clock = clock or SystemClock()
 
-    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+    async def post_init(app: AnyApplication) -> None:
         services.append(await Services.open(settings, secrets, clock=clock))
         data: AmigoData = app.bot_data
         data.dispatcher = services[0].dispatcher
@@ -177,7 +180,7 @@ def build_application(
         schedulers[0].start()  # retention and backups; a run missed while down happens now
         log.info("bot.started", extra={"concurrency": CONCURRENT_UPDATES})
 
-    async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    async def post_shutdown(app: AnyApplication) -> None:
         for scheduler in schedulers:
             await scheduler.stop()  # before storage closes under a running job
         for service in services:
@@ -203,7 +206,7 @@ def build_application(
     return app
 
 
-def run_polling(app: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+def run_polling(app: AnyApplication, settings: Settings) -> None:
     app.run_polling(
         allowed_updates=ALLOWED_UPDATES,
         timeout=settings.telegram.poll_timeout_seconds,
@@ -213,9 +216,9 @@ def run_polling(app: Application, settings: Settings) -> None:  # type: ignore[t
 
 @asynccontextmanager
 async def running(
-    app: Application,  # type: ignore[type-arg]
+    app: AnyApplication,
     settings: Settings,
-) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+) -> AsyncIterator[AnyApplication]:
     """Start and stop the bot inside an existing event loop, in run_polling's order (for tests)."""
     await app.initialize()
     if app.post_init:

@@ -8,9 +8,8 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
-from telegram.ext import Application
 
-from bot.app import Services, build_application, handler_config, running
+from bot.app import AnyApplication, Services, build_application, handler_config, running
 from bot.config import Secrets, Settings, load_settings
 from bot.logs import quiet_libraries
 from bot.tokens import EstimateCounter
@@ -117,7 +116,9 @@ class Bot:
         self.settings = settings
         self.secrets = Secrets(tg.token, "test-key", MASTER_KEY)
 
-    def running(self, settings: Settings | None = None) -> AbstractAsyncContextManager[Application]:  # type: ignore[type-arg]
+    def running(
+        self, settings: Settings | None = None
+    ) -> AbstractAsyncContextManager[AnyApplication]:
         settings = settings or self.settings
         return running(build_application(settings, self.secrets), settings)
 

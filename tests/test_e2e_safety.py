@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
 
-from bot.app import build_application, running
+from bot.app import AnyApplication, build_application, running
 from bot.config import Settings
 from storage.clock import FrozenClock
 from tests.conftest import CANARY, Bot, make_settings
@@ -34,7 +35,9 @@ class ClockedBot(Bot):
         super().__init__(settings, tg)
         self.clock = clock
 
-    def running(self, settings: Settings | None = None):  # type: ignore[no-untyped-def]
+    def running(
+        self, settings: Settings | None = None
+    ) -> AbstractAsyncContextManager[AnyApplication]:
         settings = settings or self.settings
         return running(build_application(settings, self.secrets, clock=self.clock), settings)
 
