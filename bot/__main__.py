@@ -31,6 +31,13 @@ def main(argv: list[str] | None = None) -> int:
     restore.add_argument("file", type=Path, help="a backup written by `backup`")
     purge = commands.add_parser("purge", help="run the retention purge once, now")
     purge.add_argument("--dry-run", action="store_true", help="only count what would go")
+    training = commands.add_parser(
+        "training-export",
+        help="write the de-identified conversations of users who consent to model improvement",
+    )
+    training.add_argument(
+        "--output", type=Path, help="where (default: data/training-export-<date>.jsonl)"
+    )
     args = parser.parse_args(argv)
 
     if args.command == "config-template":
@@ -73,6 +80,19 @@ def main(argv: list[str] | None = None) -> int:
             configure_logging("WARNING", "text")
             counts = asyncio.run(purge_now(settings, secrets, dry_run=args.dry_run))
             print(report(counts, dry_run=args.dry_run))
+        elif args.command == "training-export":
+            from bot import maintenance
+
+            configure_logging("WARNING", "text")
+            try:
+                done = asyncio.run(maintenance.training_export(settings, secrets, args.output))
+            except OSError as exc:
+                print(
+                    f"amigo: cannot write {args.output or 'the export'}: {exc.strerror}",
+                    file=sys.stderr,
+                )
+                return 2
+            print(done.summary())
     except (ConfigError, MasterKeyError, DatabaseInUse, BackupError) as exc:
         print(f"amigo: {exc}", file=sys.stderr)
         return 2

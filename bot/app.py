@@ -6,6 +6,7 @@ objects; they only swap the transport.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import AsyncIterator
@@ -165,6 +166,7 @@ def build_application(
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     services: list[Services] = []
     schedulers: list[JobScheduler] = []
+    background: list[asyncio.Task[None]] = []
     clock = clock or SystemClock()
 
     async def post_init(app: AnyApplication) -> None:
@@ -175,12 +177,24 @@ def build_application(
         data.dispatcher.admin.channels = lambda chat_id: TelegramChannel(
             app.bot, chat_id, settings.telegram, None
         )
+        # A broadcast a stop or crash interrupted goes on, in the background (at-most-once).
+        background.append(asyncio.create_task(data.dispatcher.admin.resume_broadcasts()))
         await register_commands(app.bot)
         schedulers.append(await build_scheduler(services[0].repo, settings, clock))
         schedulers[0].start()  # retention and backups; a run missed while down happens now
         log.info("bot.started", extra={"concurrency": CONCURRENT_UPDATES})
 
+    async def stop_broadcasts(app: AnyApplication) -> None:
+        """Stop sending while the bot can still send, so no delivery is claimed and then failed
+        for a closed connection; an unfinished broadcast resumes at the next start."""
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
+        for service in services:
+            await service.dispatcher.admin.stop_broadcasts()
+
     async def post_shutdown(app: AnyApplication) -> None:
+        await stop_broadcasts(app)  # already done in post_stop; here in case stop was skipped
         for scheduler in schedulers:
             await scheduler.stop()  # before storage closes under a running job
         for service in services:
@@ -198,6 +212,7 @@ def build_application(
         .concurrent_updates(CONCURRENT_UPDATES)
         .get_updates_read_timeout(poll + 10)
         .post_init(post_init)
+        .post_stop(stop_broadcasts)
         .post_shutdown(post_shutdown)
         .build()
     )
@@ -235,6 +250,8 @@ async def running(
     finally:
         await app.updater.stop()
         await app.stop()
+        if app.post_stop:
+            await app.post_stop(app)
         await app.shutdown()
         if app.post_shutdown:
             await app.post_shutdown(app)

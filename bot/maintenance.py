@@ -1,4 +1,4 @@
-"""Operator commands that work on the database directly: backup and restore."""
+"""Operator commands that work on the database directly: backup, restore, the training export."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from bot.app import master_key
 from bot.config import Secrets, Settings
 from bot.process_lock import database_lock
 from jobs.backup import run_backup
+from jobs.training_export import TrainingExportReport, write_training_export
 from storage.backup import restore_database
 from storage.clock import SystemClock
 from storage.crypto import Vault
@@ -42,3 +43,19 @@ async def restore(settings: Settings, secrets: Secrets, file: Path) -> int:
             return await repo.purge_keyless_accounts()
         finally:
             await repo.close()
+
+
+async def training_export(
+    settings: Settings, secrets: Secrets, output: Path | None = None
+) -> TrainingExportReport:
+    """`python -m bot training-export` (P6.5). Safe while the bot runs: it only reads, and consent is
+    read again before each conversation. By default the file goes beside the database (data/)."""
+    now = SystemClock().now()
+    default = f"training-export-{now:%Y-%m-%d}.jsonl"
+    path = output or Path(settings.storage.database_path).parent / default
+    repo = _repository(settings, Vault(master_key(settings, secrets)))
+    await repo.open()
+    try:
+        return await write_training_export(repo, path, now)
+    finally:
+        await repo.close()

@@ -1,23 +1,35 @@
 """The operator's commands in Telegram: least privilege by role, every attempt audited (P12.3).
 
 To anyone who is not staff an admin command looks like any unknown command. Staff see aggregate
-figures and flags without content; content is shown only through /review, which needs a reason
-category and a reason, shows the minimum, and is recorded where the user can see it (P6.3, B3).
-There is deliberately no command that lists, browses or searches conversations (P6.4).
+figures and flags without content; conversation content is shown only through /review, which needs
+a reason category and a reason, shows the minimum, and is recorded where the user can see it (P6.3,
+B3). There is deliberately no command that lists, browses or searches conversations (P6.4).
+/grievances shows what users wrote TO the team in a grievance, because answering it is that text's
+purpose (P9.4); each showing is recorded as a staff access with the reason category "support".
+
+Broadcasts (/broadcast, /breach) run in a background task, paced under Telegram's limits, and
+are at-most-once: a delivery row is written BEFORE each send, so a restart resumes with the users
+not yet claimed. A crash between writing the row and the send loses that one delivery; nobody
+ever gets the same broadcast twice.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+import math
+import re
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from handlers.deps import Deps
 from handlers.events import Reply, Text
 from handlers.ports import Channel
 from handlers.rights import fmt_time
 from handlers.texts import t
+from storage.models import Broadcast, BroadcastKind, StaffGrievance
 
 log = logging.getLogger("amigo.admin")
 
@@ -26,6 +38,20 @@ ALL = (OWNER, REVIEWER, SUPPORT)
 REASONS = ("abuse", "safety", "support", "legal", "quality")
 REVIEW_SHOWN = 2  # messages on each side of the flagged one
 SNIPPET = 600
+GRIEVANCE_SHOWN = 300  # characters of each grievance in the queue
+QUEUE_SHOWN = 50  # grievances in one /grievances
+# Telegram allows about 30 messages a second to different chats; broadcasts keep under 25, leaving
+# room for the bot's ordinary replies. Every broadcast shares this one pace. Tests shrink it.
+BROADCAST_PAUSE_SECONDS = 1 / 25
+BROADCAST_REPORT_EVERY = 500  # a progress message to the operator every this many sends
+BROADCAST_BATCH = 100  # recipients asked for at a time, so consent is re-read as it goes
+BROADCAST_TEXTS: dict[BroadcastKind, str] = {
+    "service": "admin.broadcast.service",
+    "marketing": "admin.broadcast.marketing",
+    "breach": "admin.broadcast.breach",
+    "policy": "admin.broadcast.service",
+}
+POLICY_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 
 
 @dataclass(frozen=True)
@@ -49,6 +75,13 @@ ADMIN_COMMANDS: dict[str, AdminCommand] = {
     "release": AdminCommand((OWNER,), "/release <u34>"),
     "retention": AdminCommand((OWNER,), "/retention [run]"),
     "audit": AdminCommand((OWNER,), "/audit [n] | /audit verify"),
+    "grievances": AdminCommand((OWNER, SUPPORT), "/grievances"),
+    "ack": AdminCommand((OWNER, SUPPORT), "/ack <G-000012>"),
+    "reply": AdminCommand((OWNER, SUPPORT), "/reply <G-000012> <text>"),
+    "resolve": AdminCommand((OWNER, SUPPORT), "/resolve <G-000012>"),
+    "broadcast": AdminCommand((OWNER,), "/broadcast <service|marketing> <text>"),
+    "breach": AdminCommand((OWNER,), "/breach <text>"),
+    "policy": AdminCommand((OWNER,), "/policy publish <version> <material|minor> <summary>"),
 }
 
 
@@ -63,6 +96,14 @@ def parse_ref(text: str, kind: str) -> int:
         value = value[len(kind) :]
     if not value.isdigit():
         raise BadArguments(t("admin.bad_ref", value=text or "nothing", kind=kind))
+    return int(value)
+
+
+def parse_ticket(text: str) -> int:
+    """'G-000012' / 'g12' / '12' to the grievance id; anything else is a clear error."""
+    value = text.strip().upper().lstrip("#").removeprefix("G").removeprefix("-")
+    if not value.isdigit():
+        raise BadArguments(t("admin.bad_ticket", value=text or "nothing"))
     return int(value)
 
 
@@ -81,6 +122,9 @@ class Admin:
         self.run_retention = run_retention
         # A way to reach a user's own chat (for bans and notices); set by the transport.
         self.channels: Callable[[int], Channel] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()  # broadcasts started by a command
+        self._running: set[int] = set()  # ids of broadcasts being sent right now
+        self._pace = asyncio.Lock()  # one send at a time across every broadcast
 
     def actor(self, tg_id: int) -> str:
         role = self.staff.get(tg_id)
@@ -278,11 +322,262 @@ class Admin:
         await channel.send(Reply("\n".join(lines) or t("admin.never")))
         return f"shown={len(entries)}"
 
-    async def _tell(self, user_id: int, text: str) -> None:
-        """Tell a user something in their own chat (their chat id is sealed at rest)."""
+    # -- grievances (P9.4) ------------------------------------------------------------------------
+
+    async def _grievances(self, role: str, args: str, channel: Channel) -> str:
+        if args.strip():
+            raise BadArguments(t("admin.bad_args"))
+        now, repo = self.deps.clock.now(), self.deps.repo
+        queue = await repo.grievance_queue(QUEUE_SHOWN)
+        if not queue:
+            await channel.send(Reply(t("admin.no_grievances")))
+            return "shown=0"
+        lines, overdue = [], 0
+        for g in queue:
+            late = ""
+            if now > g.resolve_due:
+                late = t("admin.grievance_overdue")
+            elif g.status == "open" and now > g.ack_due:
+                late = t("admin.grievance_ack_overdue")
+            overdue += bool(late)
+            text = " ".join(g.text.split())
+            lines.append(
+                t(
+                    "admin.grievance_line",
+                    ticket=g.ticket,
+                    user=g.user_id,
+                    status=g.status,
+                    late=late,
+                    ack=fmt_time(g.ack_due),
+                    resolve=fmt_time(g.resolve_due),
+                    text=text if len(text) <= GRIEVANCE_SHOWN else text[:GRIEVANCE_SHOWN] + "…",
+                )
+            )
+        for user_id in sorted({g.user_id for g in queue}):  # recorded before anything is shown
+            await repo.record_staff_access(user_id, role, "support")
+        header = t("admin.grievances_header", n=len(queue), overdue=overdue)
+        await channel.send(Reply(header + "\n\n" + "\n\n".join(lines)))
+        tickets = ",".join(g.ticket for g in queue)
+        return f"shown={len(queue)} overdue={overdue} reason_category=support tickets={tickets}"
+
+    async def _ack(self, role: str, args: str, channel: Channel) -> str:
+        g = await self._ticket(args)
+        if not await self.deps.repo.acknowledge_grievance(g.id):
+            await channel.send(
+                Reply(t("admin.grievance_already", ticket=g.ticket, status=g.status))
+            )
+            return f"ticket={g.ticket} user={g.user_id} unchanged={g.status}"
+        told = await self._tell(
+            g.user_id,
+            t("admin.grievance_ack_notice", ticket=g.ticket, resolve=fmt_time(g.resolve_due)),
+        )
+        await channel.send(Reply(t("admin.done", what=f"{g.ticket} acknowledged")))
+        return f"ticket={g.ticket} user={g.user_id} told={told}"
+
+    async def _reply(self, role: str, args: str, channel: Channel) -> str:
+        ref, _, text = args.strip().partition(" ")
+        g = await self._ticket(ref)
+        if not text.strip():
+            raise BadArguments(t("admin.need_text"))
+        if self.channels is None:
+            raise BadArguments(t("admin.no_transport"))
+        acknowledged = await self.deps.repo.acknowledge_grievance(g.id)  # a reply acknowledges
+        notice = t("admin.grievance_reply_notice", ticket=g.ticket, text=text.strip())
+        told = await self._tell(g.user_id, notice)
+        what = f"reply to {g.ticket} sent" if told else f"u{g.user_id} can't be reached"
+        await channel.send(Reply(t("admin.done", what=what)))
+        return (
+            f"ticket={g.ticket} user={g.user_id} chars={len(text.strip())} told={told}"
+            f" acknowledged={acknowledged}"
+        )
+
+    async def _resolve(self, role: str, args: str, channel: Channel) -> str:
+        g = await self._ticket(args)
+        if not await self.deps.repo.resolve_grievance(g.id):
+            await channel.send(
+                Reply(t("admin.grievance_already", ticket=g.ticket, status=g.status))
+            )
+            return f"ticket={g.ticket} user={g.user_id} unchanged={g.status}"
+        contact = self.deps.config.privacy_contact
+        told = await self._tell(
+            g.user_id, t("admin.grievance_resolved_notice", ticket=g.ticket, contact=contact)
+        )
+        await channel.send(Reply(t("admin.done", what=f"{g.ticket} resolved")))
+        return f"ticket={g.ticket} user={g.user_id} told={told}"
+
+    async def _ticket(self, ref: str) -> StaffGrievance:
+        """The grievance one ticket argument names; a bad or unknown one is a one-line error."""
+        if len(ref.split()) > 1:
+            raise BadArguments(t("admin.bad_args"))
+        grievance = await self.deps.repo.grievance_by_id(parse_ticket(ref))
+        if grievance is None:
+            raise BadArguments(t("admin.no_such", what=ref))
+        return grievance
+
+    # -- broadcasts (P9.6) and breach notices (P12.4) ---------------------------------------------
+
+    async def _broadcast(self, role: str, args: str, channel: Channel) -> str:
+        kind, _, text = args.strip().partition(" ")
+        if kind not in ("service", "marketing"):
+            raise BadArguments(t("admin.broadcast_kind"))
+        return await self._start_broadcast(
+            "service" if kind == "service" else "marketing", text, channel
+        )
+
+    async def _breach(self, role: str, args: str, channel: Channel) -> str:
+        return await self._start_broadcast("breach", args, channel)
+
+    async def _start_broadcast(self, kind: BroadcastKind, text: str, channel: Channel) -> str:
+        """Record the broadcast, answer at once, and send it from a background task, so the
+        operator's per-user lock is not held for the minutes a large broadcast takes."""
+        text = text.strip()
+        if not text:
+            raise BadArguments(t("admin.need_text"))
+        if self.channels is None:
+            raise BadArguments(t("admin.no_transport"))
+        repo = self.deps.repo
+        broadcast_id = await repo.create_broadcast(kind, text)
+        n = await repo.count_broadcast_recipients(broadcast_id, kind)
+        seconds = math.ceil(n * BROADCAST_PAUSE_SECONDS)
+        await channel.send(
+            Reply(t("admin.broadcast_started", id=broadcast_id, kind=kind, n=n, seconds=seconds))
+        )
+        broadcast = Broadcast(broadcast_id, kind, text, self.deps.clock.now())
+        self._spawn(self._deliver(broadcast, (channel,)))
+        return f"broadcast={broadcast_id} kind={kind} recipients={n} chars={len(text)}"
+
+    async def resume_broadcasts(self) -> None:
+        """Finish every broadcast a stop or crash interrupted (no finished_at), oldest first.
+        Run as a background task at start-up, once `channels` is set; reports go to the owners."""
+        repo = self.deps.repo
+        try:
+            unfinished = await repo.unfinished_broadcasts()
+        except Exception as exc:
+            log.error("broadcast.resume_failed", extra={"error": type(exc).__name__})
+            return
+        for b in unfinished:
+            if b.id in self._running:
+                continue
+            owners = self._owner_channels()
+            n = await repo.count_broadcast_recipients(b.id, b.kind)
+            await repo.audit("system", "broadcast resumed", f"broadcast={b.id} remaining={n}")
+            await self._report(owners, t("admin.broadcast_resumed", id=b.id, kind=b.kind, n=n))
+            await self._deliver(b, owners)
+
+    async def stop_broadcasts(self) -> None:
+        """Cancel command-started sends before storage closes; they resume at the next start."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _deliver(self, b: Broadcast, report: Sequence[Channel]) -> None:
+        """Send `b` to everyone due it and not yet claimed, one paced send at a time. Each
+        delivery is claimed (written) before its send: at-most-once across restarts."""
+        if b.id in self._running:
+            return
+        self._running.add(b.id)
+        repo, text = self.deps.repo, self._notice(b)
+        sent = failed = 0
+        try:
+            while batch := await repo.broadcast_recipients(b.id, b.kind, BROADCAST_BATCH):
+                for user_id in batch:
+                    async with self._pace:
+                        if not await repo.claim_delivery(b.id, user_id):
+                            continue  # another runner took this one
+                        if await self._send_one(user_id, text):
+                            sent += 1
+                        else:
+                            failed += 1
+                        await asyncio.sleep(BROADCAST_PAUSE_SECONDS)
+                    if (sent + failed) % BROADCAST_REPORT_EVERY == 0:
+                        progress = t("admin.broadcast_progress", id=b.id, kind=b.kind, sent=sent)
+                        await self._report(report, progress)
+            await repo.finish_broadcast(b.id)
+            total = await repo.broadcast_deliveries(b.id)
+            detail = f"broadcast={b.id} kind={b.kind} total={total} sent={sent} failed={failed}"
+            await repo.audit("system", "broadcast finished", detail)
+            log.info("broadcast.finished", extra={"broadcast": b.id, "sent": sent})
+            done = t(
+                "admin.broadcast_done", id=b.id, kind=b.kind, total=total, sent=sent, failed=failed
+            )
+            await self._report(report, done)
+        except Exception as exc:  # left unfinished: it resumes at the next start
+            log.error("broadcast.stopped", extra={"broadcast": b.id, "error": type(exc).__name__})
+            error = type(exc).__name__
+            await self._report(
+                report, t("admin.broadcast_stopped", id=b.id, kind=b.kind, error=error)
+            )
+        finally:
+            self._running.discard(b.id)
+
+    async def _send_one(self, user_id: int, text: str) -> bool:
+        try:
+            return await self._tell(user_id, text)
+        except Exception as exc:  # one unreachable user never stops a broadcast
+            log.warning(
+                "broadcast.undelivered", extra={"uid": user_id, "error": type(exc).__name__}
+            )
+            return False
+
+    def _notice(self, b: Broadcast) -> str:
+        return t(BROADCAST_TEXTS[b.kind], text=b.body, contact=self.deps.config.privacy_contact)
+
+    def _owner_channels(self) -> list[Channel]:
+        """Where reports of a resumed broadcast go: each owner's private chat (id = user id)."""
+        channels = self.channels
+        if channels is None:
+            return []
+        return [channels(tg_id) for tg_id, role in self.staff.items() if role == OWNER]
+
+    @staticmethod
+    async def _report(report: Sequence[Channel], text: str) -> None:
+        for channel in report:
+            try:
+                await channel.send(Reply(text))
+            except Exception as exc:  # a report is a courtesy; the broadcast goes on
+                log.warning("broadcast.report_failed", extra={"error": type(exc).__name__})
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- policy versions (P17.1) ------------------------------------------------------------------
+
+    async def _policy(self, role: str, args: str, channel: Channel) -> str:
+        action, version, weight, summary = [*args.split(maxsplit=3), "", "", "", ""][:4]
+        summary = summary.strip()
+        if (
+            action != "publish"
+            or not POLICY_VERSION.fullmatch(version)
+            or weight not in ("material", "minor")
+            or not summary
+        ):
+            raise BadArguments(t("admin.policy_args"))
+        policy, now = self.deps.policy, self.deps.clock.now()
+        date, material = f"{now:%B} {now.day}, {now.year}", weight == "material"
+        known = {(await policy.current()).version, self.deps.config.policy_version}
+        if version in known or not await self.deps.repo.publish_policy(
+            version, date, material, summary
+        ):
+            await channel.send(Reply(t("admin.policy_exists", version=version)))
+            return f"version={version} unchanged"
+        policy.refresh()
+        how = t("admin.policy_must_accept") if material else ""
+        await channel.send(
+            Reply(t("admin.policy_published", version=version, kind=weight, date=date, how=how))
+        )
+        return f"version={version} material={material} summary_chars={len(summary)}"
+
+    async def _tell(self, user_id: int, text: str) -> bool:
+        """Tell a user something in their own chat (their chat id is sealed at rest); False when
+        they can't be reached (no chat, or no transport)."""
         chat = await self.deps.repo.chat_of(user_id)
-        if chat is not None and self.channels is not None:
-            await self.channels(chat).send(Reply(text))
+        if chat is None or self.channels is None:
+            return False
+        await self.channels(chat).send(Reply(text))
+        return True
 
 
 def _age(delta: timedelta) -> str:

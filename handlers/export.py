@@ -38,7 +38,7 @@ def _plain(value: Any) -> Any:
 
 
 async def write_export(
-    repo: Repository, account: Account, config: HandlerConfig, now: datetime
+    repo: Repository, account: Account, config: HandlerConfig, now: datetime, *, policy_version: str
 ) -> Path:
     """Write the export to an owner-only temporary file and return its path; the caller removes it."""
     fd, name = tempfile.mkstemp(prefix="amigo-export-", suffix=".json")
@@ -46,7 +46,7 @@ async def write_export(
     path = Path(name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            await _write(out, repo, account, config, now)
+            await _write(out, repo, account, config, now, policy_version)
     except BaseException:
         path.unlink(missing_ok=True)  # noqa: ASYNC240 - a local temporary file
         raise
@@ -54,7 +54,12 @@ async def write_export(
 
 
 async def _write(
-    out: IO[str], repo: Repository, account: Account, config: HandlerConfig, now: datetime
+    out: IO[str],
+    repo: Repository,
+    account: Account,
+    config: HandlerConfig,
+    now: datetime,
+    policy_version: str,
 ) -> None:
     uid = account.id
     companion = await repo.companion(uid)
@@ -63,7 +68,7 @@ async def _write(
         "format": FORMAT,
         "version": VERSION,
         "generated_at": now.isoformat(),
-        "policy_version": config.policy_version,
+        "policy_version": policy_version,
         "account": {
             "created_at": _when(account.created_at),
             "status": str(account.status),

@@ -41,14 +41,14 @@ class Info:
         await channel.send(help_reply(self.deps.config.privacy_contact))
 
     async def privacy(self, channel: Channel) -> None:
-        cfg = self.deps.config
+        cfg, policy = self.deps.config, await self.deps.policy.current()
         text = t(
             "privacy",
             summary=POLICY_SUMMARY,
             provider=cfg.provider_name,
             contact=cfg.privacy_contact,
             policy=cfg.policy_url or "↓",
-            version=cfg.policy_version,
+            version=policy.version,
         )
         await channel.send(Reply(text))
         rights = RIGHTS_BUTTONS
@@ -67,9 +67,9 @@ class Info:
 
     async def send_policy(self, channel: Channel) -> None:
         """The full policy as a file, with the configured contact address filled in."""
-        cfg = self.deps.config
+        cfg, policy = self.deps.config, await self.deps.policy.current()
         text = resources.files("handlers").joinpath("privacy_policy.txt").read_text("utf-8")
         text = text.replace(_CONTACT_PLACEHOLDER, cfg.privacy_contact)
-        document = Document(f"privacy-policy-{cfg.policy_version}.txt", text.encode("utf-8"))
-        caption = t("privacy.policy_file_caption", version=cfg.policy_version)
+        document = Document(f"privacy-policy-{policy.version}.txt", text.encode("utf-8"))
+        caption = t("privacy.policy_file_caption", version=policy.version)
         await channel.send(Reply(caption, document=document))

@@ -161,7 +161,7 @@ class Onboarding:
         account = await self.deps.repo.create_account(
             sender.user_id,
             sender.chat_id,
-            policy_version=self.deps.config.policy_version,
+            policy_version=(await self.deps.policy.current()).version,
             age_confirmed_at=passed_at,
         )
         await self.deps.repo.set_step(account.id, TRAINING)
@@ -201,7 +201,7 @@ class Onboarding:
     async def _on_consent(
         self, account: Account, purpose: Purpose, granted: bool, channel: Channel
     ) -> None:
-        repo, version = self.deps.repo, self.deps.config.policy_version
+        repo, version = self.deps.repo, (await self.deps.policy.current()).version
         await repo.record_consent(account.id, purpose, granted, version)
         answer = t("answer.yes" if granted else "answer.no")
         if purpose is Purpose.MODEL_IMPROVEMENT:

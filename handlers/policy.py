@@ -2,6 +2,7 @@
 
 The version an account last accepted (or was told of) is `Account.policy_version`; an empty one
 means the user withdrew their consent to the Terms, which stops chatting until they accept again.
+The version in force comes from `Deps.policy` (published with /policy, else configured).
 """
 
 from __future__ import annotations
@@ -23,30 +24,27 @@ class PolicyGate:
         self.deps = deps
 
     async def allows_chat(self, account: Account, channel: Channel) -> bool:
-        cfg = self.deps.config
-        if account.policy_version == cfg.policy_version:
+        policy = self.deps.policy
+        current = await policy.current()
+        if account.policy_version == current.version:
             return True
         if not account.policy_version:
             await channel.send(Rights.terms_withdrawn_reply("consent.chat_blocked"))
             return False
-        values = {
-            "version": cfg.policy_version,
-            "date": cfg.policy_date,
-            "summary": cfg.policy_change_summary,
-        }
-        if cfg.policy_material:
+        values = {"version": current.version, "date": current.date, "summary": current.summary}
+        if await policy.needs_acceptance(account.policy_version):
             buttons = (
                 (Button(t("policy.accept"), "pol:accept"),),
                 (Button(t("consent.delete_account"), "del:acct"),),
             )
             await channel.send(Reply(t("policy.changed_material", **values), buttons=buttons))
             return False
-        await self.deps.repo.set_policy_version(account.id, cfg.policy_version)
+        await self.deps.repo.set_policy_version(account.id, current.version)
         await channel.send(Reply(t("policy.changed_minor", **values)))
         return True
 
     async def accept(self, account: Account, channel: Channel) -> None:
-        version = self.deps.config.policy_version
+        version = (await self.deps.policy.current()).version
         if account.policy_version != version:
             await self.deps.repo.record_consent(account.id, Purpose.TERMS, True, version)
             await self.deps.repo.set_policy_version(account.id, version)

@@ -97,7 +97,8 @@ class Rights:
                 Reply(t("export.too_soon", hours=cfg.export_interval_hours, when=when))
             )
             return
-        path = await write_export(self.deps.repo, account, cfg, now)
+        policy = await self.deps.policy.current()
+        path = await write_export(self.deps.repo, account, cfg, now, policy_version=policy.version)
         try:
             name = f"amigo-export-{now:%Y%m%d}.json"
             caption = t("export.caption", version=VERSION)
@@ -134,7 +135,7 @@ class Rights:
         await channel.send(Reply(t("consent.show", lines=lines), buttons=tuple(buttons)))
 
     async def toggle(self, account: Account, key: str, channel: Channel) -> None:
-        repo, version = self.deps.repo, self.deps.config.policy_version
+        repo, version = self.deps.repo, (await self.deps.policy.current()).version
         if key == "terms":
             await repo.record_consent(account.id, Purpose.TERMS, False, version)
             await repo.set_policy_version(account.id, "")

@@ -371,6 +371,64 @@ EN: dict[str, str] = {
         "Amigo is only for adults. We have learned this account may belong to someone under 18, "
         "so we have deleted its data and closed it."
     ),
+    "admin.no_transport": "Messages to users can't be sent from here in this mode.",
+    "admin.need_text": "Please add the text to send.",
+    "admin.bad_ticket": "“{value}” is not a ticket: use G- followed by a number, e.g. G-000012.",
+    "admin.no_grievances": "No open grievances.",
+    "admin.grievances_header": (
+        "{n} open grievance(s), soonest due first; {overdue} overdue. Shown for support: each "
+        "user sees this access in /mydata."
+    ),
+    "admin.grievance_line": (
+        "{ticket} u{user} {status}{late}\n  ack by {ack} · resolve by {resolve}\n  “{text}”"
+    ),
+    "admin.grievance_overdue": " ⚠ OVERDUE",
+    "admin.grievance_ack_overdue": " ⚠ ack overdue",
+    "admin.grievance_already": "{ticket} is already {status}. Nothing was changed.",
+    "admin.grievance_ack_notice": (
+        "Our team has received your grievance {ticket} and is working on it. We will resolve it "
+        "by {resolve}."
+    ),
+    "admin.grievance_reply_notice": "Our team's reply about your grievance {ticket}:\n\n{text}",
+    "admin.grievance_resolved_notice": (
+        "Your grievance {ticket} is now marked resolved. If it isn't, write to {contact} or "
+        "raise it again with /grievance."
+    ),
+    "admin.broadcast_kind": (
+        "Say which kind: service (every active user) or marketing (only those who opted in)."
+    ),
+    "admin.broadcast_started": (
+        "Broadcast b{id} ({kind}) started: {n} user(s), about {seconds} s. Progress follows here."
+    ),
+    "admin.broadcast_resumed": (
+        "Broadcast b{id} ({kind}) was interrupted by a restart and resumes now: {n} user(s) to go."
+    ),
+    "admin.broadcast_progress": "Broadcast b{id} ({kind}): {sent} sent so far.",
+    "admin.broadcast_done": (
+        "Broadcast b{id} ({kind}) finished: {total} user(s) in all. This run sent {sent}; "
+        "{failed} could not be reached."
+    ),
+    "admin.broadcast_stopped": (
+        "Broadcast b{id} ({kind}) stopped on an error ({error}); it resumes at the next start."
+    ),
+    "admin.broadcast.service": "📢 A message from the Amigo team:\n\n{text}",
+    "admin.broadcast.marketing": (
+        "{text}\n\n(You get news like this because you opted in. Turn it off any time with "
+        "/consent.)"
+    ),
+    "admin.broadcast.breach": (
+        "⚠️ Important notice about the security of your data:\n\n{text}\n\n"
+        "Questions: write to {contact}."
+    ),
+    "admin.policy_args": (
+        "Give a version (letters, digits, dot, dash), material or minor, and a summary of what "
+        "changed."
+    ),
+    "admin.policy_exists": "Version {version} is already published or in force. Nothing changed.",
+    "admin.policy_published": (
+        "Published policy {version} ({kind}, {date}). Users are told on their next message{how}."
+    ),
+    "admin.policy_must_accept": " and must accept it before chatting on",
     # -- commands (shown in /help and the Telegram command menu) -------------------------------
     "cmd.start": "Begin, or pick up where you left off",
     "cmd.help": "What I can do",

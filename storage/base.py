@@ -13,6 +13,8 @@ from typing import Protocol
 from storage.models import (
     Account,
     AuditEntry,
+    Broadcast,
+    BroadcastKind,
     ChatMessage,
     Companion,
     ConsentRecord,
@@ -25,11 +27,13 @@ from storage.models import (
     JobRun,
     Nominee,
     PaymentRecord,
+    PolicyVersion,
     Profile,
     Purpose,
     Role,
     SafetyRecord,
     StaffAccess,
+    StaffGrievance,
     Stats,
     Status,
 )
@@ -221,3 +225,55 @@ class Repository(Protocol):
     async def chat_of(self, user_id: int) -> int | None: ...
 
     async def mark_minor_account(self, user_id: int) -> None: ...
+
+    # -- training export (storage/sqlite_training.py) --------------------------------------------
+
+    async def consenting_users(self) -> list[int]:
+        """Active accounts whose newest model_improvement (and Terms) consent row is granted."""
+        ...
+
+    async def consents_to_training(self, user_id: int) -> bool: ...
+
+    async def flagged_conversations(self, user_id: int) -> set[int]:
+        """Conversations with a message the live safety checks flagged."""
+        ...
+
+    # -- operator: grievances, broadcasts, policy versions (storage/sqlite_operator.py) ----------
+
+    async def grievance_queue(self, limit: int = 50) -> list[StaffGrievance]:
+        """Open and acknowledged grievances, soonest resolve-due first."""
+        ...
+
+    async def grievance_by_id(self, grievance_id: int) -> StaffGrievance | None: ...
+
+    async def acknowledge_grievance(self, grievance_id: int) -> bool: ...
+
+    async def resolve_grievance(self, grievance_id: int) -> bool: ...
+
+    async def create_broadcast(self, kind: BroadcastKind, body: str) -> int: ...
+
+    async def unfinished_broadcasts(self) -> list[Broadcast]: ...
+
+    async def broadcast_recipients(
+        self, broadcast_id: int, kind: BroadcastKind, limit: int
+    ) -> list[int]:
+        """The next users due this broadcast and not yet claimed for it, by id."""
+        ...
+
+    async def count_broadcast_recipients(self, broadcast_id: int, kind: BroadcastKind) -> int: ...
+
+    async def claim_delivery(self, broadcast_id: int, user_id: int) -> bool:
+        """Record a delivery before it is sent (at-most-once); False if already claimed."""
+        ...
+
+    async def broadcast_deliveries(self, broadcast_id: int) -> int: ...
+
+    async def finish_broadcast(self, broadcast_id: int) -> None: ...
+
+    async def publish_policy(
+        self, version: str, date: str, material: bool, summary: str
+    ) -> bool: ...
+
+    async def policy_versions(self) -> list[PolicyVersion]:
+        """Every published policy version, newest first."""
+        ...

@@ -205,3 +205,36 @@ class Stats:
     consent_rates: dict[str, float]
     open_flags: int
     open_grievances: int
+
+
+@dataclass(frozen=True)
+class StaffGrievance(Grievance):
+    """A grievance as the support queue sees it: whose it is, so a reply can reach them."""
+
+    user_id: int
+    acknowledged_at: datetime | None = None
+
+
+BroadcastKind = Literal["service", "marketing", "breach", "policy"]
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    """An operator's message to many users; unfinished ones resume when the bot starts."""
+
+    id: int
+    kind: BroadcastKind
+    body: str
+    created_at: datetime
+    finished_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    """A version of the privacy policy: published by the operator, or the configured one."""
+
+    version: str
+    date: str
+    material: bool
+    summary: str
+    published_at: datetime | None = None

@@ -23,13 +23,17 @@ from storage.models import (
 from storage.sqlite_admin import AdminQueries
 from storage.sqlite_base import dt as _dt
 from storage.sqlite_base import ts as _ts
+from storage.sqlite_operator import OperatorQueries
 from storage.sqlite_rights import RightsQueries
 from storage.sqlite_safety import SafetyQueries
+from storage.sqlite_training import TrainingQueries
 
 log = logging.getLogger("amigo.storage")
 
 
-class SqliteRepository(AdminQueries, SafetyQueries, RightsQueries):
+class SqliteRepository(
+    TrainingQueries, OperatorQueries, AdminQueries, SafetyQueries, RightsQueries
+):
     """Accounts, consent ledger, companion and conversations."""
 
     # -- accounts --------------------------------------------------------------------------------

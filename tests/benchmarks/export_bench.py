@@ -150,7 +150,7 @@ async def measure(
     sampler = RssSampler()
     sampler.start()
     started = time.perf_counter()
-    path = await write_export(repo, account, config, now)
+    path = await write_export(repo, account, config, now, policy_version=config.policy_version)
     seconds = time.perf_counter() - started
     rss_growth = sampler.stop() - rss_before
     maxrss_growth = maxrss_mib() - maxrss_before
@@ -160,7 +160,7 @@ async def measure(
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
-        path = await write_export(repo, account, config, now)
+        path = await write_export(repo, account, config, now, policy_version=config.policy_version)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
