@@ -7,29 +7,24 @@ B3). There is deliberately no command that lists, browses or searches conversati
 /grievances shows what users wrote TO the team in a grievance, because answering it is that text's
 purpose (P9.4); each showing is recorded as a staff access with the reason category "support".
 
-Broadcasts (/broadcast, /breach) run in a background task, paced under Telegram's limits, and
-are at-most-once: a delivery row is written BEFORE each send, so a restart resumes with the users
-not yet claimed. A crash between writing the row and the send loses that one delivery; nobody
-ever gets the same broadcast twice.
+Broadcasts (/broadcast, /breach) are sent by handlers/broadcasts.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import math
 import re
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
+from handlers.broadcasts import Broadcasts
 from handlers.deps import Deps
 from handlers.events import Reply, Text
 from handlers.ports import Channel
 from handlers.rights import fmt_time
 from handlers.texts import t
-from storage.models import Broadcast, BroadcastKind, StaffGrievance
+from storage.models import StaffGrievance
 
 log = logging.getLogger("amigo.admin")
 
@@ -40,17 +35,6 @@ REVIEW_SHOWN = 2  # messages on each side of the flagged one
 SNIPPET = 600
 GRIEVANCE_SHOWN = 300  # characters of each grievance in the queue
 QUEUE_SHOWN = 50  # grievances in one /grievances
-# Telegram allows about 30 messages a second to different chats; broadcasts keep under 25, leaving
-# room for the bot's ordinary replies. Every broadcast shares this one pace. Tests shrink it.
-BROADCAST_PAUSE_SECONDS = 1 / 25
-BROADCAST_REPORT_EVERY = 500  # a progress message to the operator every this many sends
-BROADCAST_BATCH = 100  # recipients asked for at a time, so consent is re-read as it goes
-BROADCAST_TEXTS: dict[BroadcastKind, str] = {
-    "service": "admin.broadcast.service",
-    "marketing": "admin.broadcast.marketing",
-    "breach": "admin.broadcast.breach",
-    "policy": "admin.broadcast.service",
-}
 POLICY_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 
 
@@ -122,9 +106,7 @@ class Admin:
         self.run_retention = run_retention
         # A way to reach a user's own chat (for bans and notices); set by the transport.
         self.channels: Callable[[int], Channel] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()  # broadcasts started by a command
-        self._running: set[int] = set()  # ids of broadcasts being sent right now
-        self._pace = asyncio.Lock()  # one send at a time across every broadcast
+        self.broadcasts = Broadcasts(self)
 
     def actor(self, tg_id: int) -> str:
         role = self.staff.get(tg_id)
@@ -420,128 +402,18 @@ class Admin:
         kind, _, text = args.strip().partition(" ")
         if kind not in ("service", "marketing"):
             raise BadArguments(t("admin.broadcast_kind"))
-        return await self._start_broadcast(
+        return await self.broadcasts.start(
             "service" if kind == "service" else "marketing", text, channel
         )
 
     async def _breach(self, role: str, args: str, channel: Channel) -> str:
-        return await self._start_broadcast("breach", args, channel)
-
-    async def _start_broadcast(self, kind: BroadcastKind, text: str, channel: Channel) -> str:
-        """Record the broadcast, answer at once, and send it from a background task, so the
-        operator's per-user lock is not held for the minutes a large broadcast takes."""
-        text = text.strip()
-        if not text:
-            raise BadArguments(t("admin.need_text"))
-        if self.channels is None:
-            raise BadArguments(t("admin.no_transport"))
-        repo = self.deps.repo
-        broadcast_id = await repo.create_broadcast(kind, text)
-        n = await repo.count_broadcast_recipients(broadcast_id, kind)
-        seconds = math.ceil(n * BROADCAST_PAUSE_SECONDS)
-        await channel.send(
-            Reply(t("admin.broadcast_started", id=broadcast_id, kind=kind, n=n, seconds=seconds))
-        )
-        broadcast = Broadcast(broadcast_id, kind, text, self.deps.clock.now())
-        self._spawn(self._deliver(broadcast, (channel,)))
-        return f"broadcast={broadcast_id} kind={kind} recipients={n} chars={len(text)}"
+        return await self.broadcasts.start("breach", args, channel)
 
     async def resume_broadcasts(self) -> None:
-        """Finish every broadcast a stop or crash interrupted (no finished_at), oldest first.
-        Run as a background task at start-up, once `channels` is set; reports go to the owners."""
-        repo = self.deps.repo
-        try:
-            unfinished = await repo.unfinished_broadcasts()
-        except Exception as exc:
-            log.error("broadcast.resume_failed", extra={"error": type(exc).__name__})
-            return
-        for b in unfinished:
-            if b.id in self._running:
-                continue
-            owners = self._owner_channels()
-            n = await repo.count_broadcast_recipients(b.id, b.kind)
-            await repo.audit("system", "broadcast resumed", f"broadcast={b.id} remaining={n}")
-            await self._report(owners, t("admin.broadcast_resumed", id=b.id, kind=b.kind, n=n))
-            await self._deliver(b, owners)
+        await self.broadcasts.resume()
 
     async def stop_broadcasts(self) -> None:
-        """Cancel command-started sends before storage closes; they resume at the next start."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-    async def _deliver(self, b: Broadcast, report: Sequence[Channel]) -> None:
-        """Send `b` to everyone due it and not yet claimed, one paced send at a time. Each
-        delivery is claimed (written) before its send: at-most-once across restarts."""
-        if b.id in self._running:
-            return
-        self._running.add(b.id)
-        repo, text = self.deps.repo, self._notice(b)
-        sent = failed = 0
-        try:
-            while batch := await repo.broadcast_recipients(b.id, b.kind, BROADCAST_BATCH):
-                for user_id in batch:
-                    async with self._pace:
-                        if not await repo.claim_delivery(b.id, user_id):
-                            continue  # another runner took this one
-                        if await self._send_one(user_id, text):
-                            sent += 1
-                        else:
-                            failed += 1
-                        await asyncio.sleep(BROADCAST_PAUSE_SECONDS)
-                    if (sent + failed) % BROADCAST_REPORT_EVERY == 0:
-                        progress = t("admin.broadcast_progress", id=b.id, kind=b.kind, sent=sent)
-                        await self._report(report, progress)
-            await repo.finish_broadcast(b.id)
-            total = await repo.broadcast_deliveries(b.id)
-            detail = f"broadcast={b.id} kind={b.kind} total={total} sent={sent} failed={failed}"
-            await repo.audit("system", "broadcast finished", detail)
-            log.info("broadcast.finished", extra={"broadcast": b.id, "sent": sent})
-            done = t(
-                "admin.broadcast_done", id=b.id, kind=b.kind, total=total, sent=sent, failed=failed
-            )
-            await self._report(report, done)
-        except Exception as exc:  # left unfinished: it resumes at the next start
-            log.error("broadcast.stopped", extra={"broadcast": b.id, "error": type(exc).__name__})
-            error = type(exc).__name__
-            await self._report(
-                report, t("admin.broadcast_stopped", id=b.id, kind=b.kind, error=error)
-            )
-        finally:
-            self._running.discard(b.id)
-
-    async def _send_one(self, user_id: int, text: str) -> bool:
-        try:
-            return await self._tell(user_id, text)
-        except Exception as exc:  # one unreachable user never stops a broadcast
-            log.warning(
-                "broadcast.undelivered", extra={"uid": user_id, "error": type(exc).__name__}
-            )
-            return False
-
-    def _notice(self, b: Broadcast) -> str:
-        return t(BROADCAST_TEXTS[b.kind], text=b.body, contact=self.deps.config.privacy_contact)
-
-    def _owner_channels(self) -> list[Channel]:
-        """Where reports of a resumed broadcast go: each owner's private chat (id = user id)."""
-        channels = self.channels
-        if channels is None:
-            return []
-        return [channels(tg_id) for tg_id, role in self.staff.items() if role == OWNER]
-
-    @staticmethod
-    async def _report(report: Sequence[Channel], text: str) -> None:
-        for channel in report:
-            try:
-                await channel.send(Reply(text))
-            except Exception as exc:  # a report is a courtesy; the broadcast goes on
-                log.warning("broadcast.report_failed", extra={"error": type(exc).__name__})
-
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        await self.broadcasts.stop()
 
     # -- policy versions (P17.1) ------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import handlers.admin
+import handlers.broadcasts
 from bot.app import AnyApplication, build_application, running
 from bot.config import Settings
 from storage.clock import FrozenClock
@@ -70,7 +70,7 @@ def copies(tg: FakeTelegram, user: int, text: str) -> int:
 
 @pytest.fixture(autouse=True)
 def fast_broadcasts(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(handlers.admin, "BROADCAST_PAUSE_SECONDS", 0.005)
+    monkeypatch.setattr(handlers.broadcasts, "BROADCAST_PAUSE_SECONDS", 0.005)
 
 
 async def grieve(tg: FakeTelegram, user: int, text: str) -> str:
@@ -154,7 +154,7 @@ async def test_marketing_reaches_only_consenting_users_and_service_every_active_
 ) -> None:
     """P9.6: marketing goes only to users whose newest marketing consent is a grant; a service
     announcement to every active user; the operator gets progress and a final count."""
-    monkeypatch.setattr(handlers.admin, "BROADCAST_REPORT_EVERY", 2)
+    monkeypatch.setattr(handlers.broadcasts, "BROADCAST_REPORT_EVERY", 2)
     settings = operator_settings(tmp_path, tg, llm)
     db = settings.storage.database_path
     async with Bot(settings, tg).running():
@@ -201,7 +201,7 @@ async def test_a_broadcast_resumes_after_a_crash_and_nobody_gets_it_twice(
     """Stopped mid-way, the broadcast resumes by itself at the next start. At-most-once: a user
     claimed just before the crash (the row written, the message not yet sent) gets nothing; no
     user ever gets two copies; the owner gets the final count."""
-    monkeypatch.setattr(handlers.admin, "BROADCAST_PAUSE_SECONDS", 0.1)
+    monkeypatch.setattr(handlers.broadcasts, "BROADCAST_PAUSE_SECONDS", 0.1)
     users = list(range(1500, 1512))
     text = "We are moving to a new server on Sunday"
     settings = operator_settings(tmp_path, tg, llm)

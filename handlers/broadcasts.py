@@ -1,0 +1,164 @@
+"""Operator broadcasts (/broadcast, /breach): paced under Telegram's limits, in the background,
+and at most once per user: a delivery row is written BEFORE each send, so a restart resumes with
+the users not yet claimed. A crash between writing the row and the send loses that one delivery;
+nobody ever gets the same broadcast twice (P9.6, P12.4).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Coroutine, Sequence
+from typing import TYPE_CHECKING, Any
+
+from handlers.events import Reply
+from handlers.ports import Channel
+from handlers.texts import t
+from storage.models import Broadcast, BroadcastKind
+
+if TYPE_CHECKING:
+    from handlers.admin import Admin
+
+log = logging.getLogger("amigo.broadcasts")
+
+OWNER = "owner"
+# Telegram allows about 30 messages a second to different chats; broadcasts keep under 25, leaving
+# room for the bot's ordinary replies. Every broadcast shares this one pace. Tests shrink it.
+BROADCAST_PAUSE_SECONDS = 1 / 25
+BROADCAST_REPORT_EVERY = 500  # a progress message to the operator every this many sends
+BROADCAST_BATCH = 100  # recipients asked for at a time, so consent is re-read as it goes
+BROADCAST_TEXTS: dict[BroadcastKind, str] = {
+    "service": "admin.broadcast.service",
+    "marketing": "admin.broadcast.marketing",
+    "breach": "admin.broadcast.breach",
+    "policy": "admin.broadcast.service",
+}
+
+
+class Broadcasts:
+    def __init__(self, admin: Admin) -> None:
+        self.admin = admin
+        self._tasks: set[asyncio.Task[None]] = set()  # broadcasts started by a command
+        self._running: set[int] = set()  # ids of broadcasts being sent right now
+        self._pace = asyncio.Lock()  # one send at a time across every broadcast
+
+    async def start(self, kind: BroadcastKind, text: str, channel: Channel) -> str:
+        """Record the broadcast, answer at once, and send it from a background task, so the
+        operator's per-user lock is not held for the minutes a large broadcast takes."""
+        from handlers.admin import BadArguments  # admin imports this module
+
+        text = text.strip()
+        if not text:
+            raise BadArguments(t("admin.need_text"))
+        if self.admin.channels is None:
+            raise BadArguments(t("admin.no_transport"))
+        repo = self.admin.deps.repo
+        broadcast_id = await repo.create_broadcast(kind, text)
+        n = await repo.count_broadcast_recipients(broadcast_id, kind)
+        seconds = math.ceil(n * BROADCAST_PAUSE_SECONDS)
+        await channel.send(
+            Reply(t("admin.broadcast_started", id=broadcast_id, kind=kind, n=n, seconds=seconds))
+        )
+        broadcast = Broadcast(broadcast_id, kind, text, self.admin.deps.clock.now())
+        self._spawn(self._deliver(broadcast, (channel,)))
+        return f"broadcast={broadcast_id} kind={kind} recipients={n} chars={len(text)}"
+
+    async def resume(self) -> None:
+        """Finish every broadcast a stop or crash interrupted (no finished_at), oldest first.
+        Run as a background task at start-up, once `channels` is set; reports go to the owners."""
+        repo = self.admin.deps.repo
+        try:
+            unfinished = await repo.unfinished_broadcasts()
+        except Exception as exc:
+            log.error("broadcast.resume_failed", extra={"error": type(exc).__name__})
+            return
+        for b in unfinished:
+            if b.id in self._running:
+                continue
+            owners = self._owner_channels()
+            n = await repo.count_broadcast_recipients(b.id, b.kind)
+            await repo.audit("system", "broadcast resumed", f"broadcast={b.id} remaining={n}")
+            await self._report(owners, t("admin.broadcast_resumed", id=b.id, kind=b.kind, n=n))
+            await self._deliver(b, owners)
+
+    async def stop(self) -> None:
+        """Cancel command-started sends before storage closes; they resume at the next start."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _deliver(self, b: Broadcast, report: Sequence[Channel]) -> None:
+        """Send `b` to everyone due it and not yet claimed, one paced send at a time. Each
+        delivery is claimed (written) before its send: at-most-once across restarts."""
+        if b.id in self._running:
+            return
+        self._running.add(b.id)
+        repo, text = self.admin.deps.repo, self._notice(b)
+        sent = failed = 0
+        try:
+            while batch := await repo.broadcast_recipients(b.id, b.kind, BROADCAST_BATCH):
+                for user_id in batch:
+                    async with self._pace:
+                        if not await repo.claim_delivery(b.id, user_id):
+                            continue  # another runner took this one
+                        if await self._send_one(user_id, text):
+                            sent += 1
+                        else:
+                            failed += 1
+                        await asyncio.sleep(BROADCAST_PAUSE_SECONDS)
+                    if (sent + failed) % BROADCAST_REPORT_EVERY == 0:
+                        progress = t("admin.broadcast_progress", id=b.id, kind=b.kind, sent=sent)
+                        await self._report(report, progress)
+            await repo.finish_broadcast(b.id)
+            total = await repo.broadcast_deliveries(b.id)
+            detail = f"broadcast={b.id} kind={b.kind} total={total} sent={sent} failed={failed}"
+            await repo.audit("system", "broadcast finished", detail)
+            log.info("broadcast.finished", extra={"broadcast": b.id, "sent": sent})
+            done = t(
+                "admin.broadcast_done", id=b.id, kind=b.kind, total=total, sent=sent, failed=failed
+            )
+            await self._report(report, done)
+        except Exception as exc:  # left unfinished: it resumes at the next start
+            log.error("broadcast.stopped", extra={"broadcast": b.id, "error": type(exc).__name__})
+            error = type(exc).__name__
+            await self._report(
+                report, t("admin.broadcast_stopped", id=b.id, kind=b.kind, error=error)
+            )
+        finally:
+            self._running.discard(b.id)
+
+    async def _send_one(self, user_id: int, text: str) -> bool:
+        try:
+            return await self.admin._tell(user_id, text)
+        except Exception as exc:  # one unreachable user never stops a broadcast
+            log.warning(
+                "broadcast.undelivered", extra={"uid": user_id, "error": type(exc).__name__}
+            )
+            return False
+
+    def _notice(self, b: Broadcast) -> str:
+        return t(
+            BROADCAST_TEXTS[b.kind], text=b.body, contact=self.admin.deps.config.privacy_contact
+        )
+
+    def _owner_channels(self) -> list[Channel]:
+        """Where reports of a resumed broadcast go: each owner's private chat (id = user id)."""
+        channels = self.admin.channels
+        if channels is None:
+            return []
+        return [channels(tg_id) for tg_id, role in self.admin.staff.items() if role == OWNER]
+
+    @staticmethod
+    async def _report(report: Sequence[Channel], text: str) -> None:
+        for channel in report:
+            try:
+                await channel.send(Reply(text))
+            except Exception as exc:  # a report is a courtesy; the broadcast goes on
+                log.warning("broadcast.report_failed", extra={"error": type(exc).__name__})
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
