@@ -109,18 +109,43 @@ def e2e_settings(tmp_path: Path, tg: FakeTelegram, llm: FakeOpenAI) -> Settings:
     )
 
 
-class Bot:
-    """Starts and stops the real python-telegram-bot Application against the fakes."""
+def settings_for(
+    tmp_path: Path,
+    tg: FakeTelegram,
+    llm: FakeOpenAI,
+    *,
+    staff: dict[int, str] | None = None,
+    **env: str,
+) -> Settings:
+    """Settings pointing at the fakes; `staff` is written to the config file as [[admin.staff]]."""
+    tables = (staff or {}).items()
+    (tmp_path / "config.toml").write_text(
+        "".join(f'[[admin.staff]]\nuser_id = {uid}\nrole = "{role}"\n\n' for uid, role in tables)
+    )
+    return make_settings(
+        tmp_path,
+        AMIGO_TELEGRAM__API_BASE_URL=tg.base_url.removesuffix("/bot"),
+        AMIGO_LLM__BASE_URL=llm.base_url,
+        **env,
+    )
 
-    def __init__(self, settings: Settings, tg: FakeTelegram) -> None:
+
+class Bot:
+    """Starts and stops the real python-telegram-bot Application against the fakes, optionally
+    with a clock the test moves."""
+
+    def __init__(
+        self, settings: Settings, tg: FakeTelegram, clock: FrozenClock | None = None
+    ) -> None:
         self.settings = settings
         self.secrets = Secrets(tg.token, "test-key", MASTER_KEY)
+        self.clock = clock
 
     def running(
         self, settings: Settings | None = None
     ) -> AbstractAsyncContextManager[AnyApplication]:
         settings = settings or self.settings
-        return running(build_application(settings, self.secrets), settings)
+        return running(build_application(settings, self.secrets, clock=self.clock), settings)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 
 from bot.config import Settings
 from handlers.admin import ADMIN_COMMANDS
-from tests.conftest import CANARY, Bot, make_settings
+from tests.conftest import CANARY, Bot, settings_for
 from tests.e2e import onboard, say
 from tests.fakes import FakeOpenAI, FakeTelegram
 
@@ -22,16 +22,7 @@ ROLES = {OWNER: "owner", REVIEWER: "reviewer", SUPPORT: "support"}
 
 
 def staff_settings(tmp_path: Path, tg: FakeTelegram, llm: FakeOpenAI, **env: str) -> Settings:
-    tables = "\n".join(
-        f'[[admin.staff]]\nuser_id = {uid}\nrole = "{role}"\n' for uid, role in ROLES.items()
-    )
-    (tmp_path / "config.toml").write_text(tables)
-    return make_settings(
-        tmp_path,
-        AMIGO_TELEGRAM__API_BASE_URL=tg.base_url.removesuffix("/bot"),
-        AMIGO_LLM__BASE_URL=llm.base_url,
-        **env,
-    )
+    return settings_for(tmp_path, tg, llm, staff=ROLES, **env)
 
 
 @pytest.fixture

@@ -6,16 +6,14 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
 
 import handlers.broadcasts
-from bot.app import AnyApplication, build_application, running
 from bot.config import Settings
 from storage.clock import FrozenClock
-from tests.conftest import Bot, make_settings
+from tests.conftest import Bot, settings_for
 from tests.e2e import onboard, press, press_for_edit, say
 from tests.fakes import FakeOpenAI, FakeTelegram
 
@@ -25,30 +23,7 @@ STAFF = {OWNER: "owner", SUPPORT: "support", REVIEWER: "reviewer"}
 
 
 def operator_settings(tmp_path: Path, tg: FakeTelegram, llm: FakeOpenAI, **env: str) -> Settings:
-    """make_settings, with the staff written into its config file as `[[admin.staff]]` tables."""
-    (tmp_path / "config.toml").write_text(
-        "".join(f'[[admin.staff]]\nuser_id = {u}\nrole = "{r}"\n\n' for u, r in STAFF.items())
-    )
-    return make_settings(
-        tmp_path,
-        AMIGO_TELEGRAM__API_BASE_URL=tg.base_url.removesuffix("/bot"),
-        AMIGO_LLM__BASE_URL=llm.base_url,
-        **env,
-    )
-
-
-class ClockedBot(Bot):
-    """The real bot with a clock the test moves."""
-
-    def __init__(self, settings: Settings, tg: FakeTelegram, clock: FrozenClock) -> None:
-        super().__init__(settings, tg)
-        self.clock = clock
-
-    def running(
-        self, settings: Settings | None = None
-    ) -> AbstractAsyncContextManager[AnyApplication]:
-        settings = settings or self.settings
-        return running(build_application(settings, self.secrets, clock=self.clock), settings)
+    return settings_for(tmp_path, tg, llm, staff=STAFF, **env)
 
 
 def rows(db: str, sql: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
@@ -88,7 +63,7 @@ async def test_grievance_queue_by_due_date_with_overdue_marked_then_ack_reply_re
     user and stamp the grievance."""
     slow = operator_settings(tmp_path, tg, llm)  # resolve within 30 days (the default)
     fast = operator_settings(tmp_path, tg, llm, AMIGO_PRIVACY__GRIEVANCE_RESOLVE_DAYS="5")
-    harness = ClockedBot(slow, tg, clock)
+    harness = Bot(slow, tg, clock)
     async with harness.running():
         await onboard(tg, ALICE)
         await onboard(tg, BOB)

@@ -4,42 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
 
-from bot.app import AnyApplication, build_application, running
 from bot.config import Settings
 from storage.clock import FrozenClock
-from tests.conftest import CANARY, Bot, make_settings
+from tests.conftest import CANARY, Bot, settings_for
 from tests.e2e import onboard, say
 from tests.fakes import FakeOpenAI, FakeTelegram
 
 ALICE, BOB = 1201, 1202
-
-
-def settings_with(tmp_path: Path, tg: FakeTelegram, llm: FakeOpenAI, **env: str) -> Settings:
-    return make_settings(
-        tmp_path,
-        AMIGO_TELEGRAM__API_BASE_URL=tg.base_url.removesuffix("/bot"),
-        AMIGO_LLM__BASE_URL=llm.base_url,
-        **env,
-    )
-
-
-class ClockedBot(Bot):
-    """The real bot with a clock the test moves."""
-
-    def __init__(self, settings: Settings, tg: FakeTelegram, clock: FrozenClock) -> None:
-        super().__init__(settings, tg)
-        self.clock = clock
-
-    def running(
-        self, settings: Settings | None = None
-    ) -> AbstractAsyncContextManager[AnyApplication]:
-        settings = settings or self.settings
-        return running(build_application(settings, self.secrets, clock=self.clock), settings)
 
 
 def rows(db: str, sql: str) -> list[tuple[object, ...]]:
@@ -51,10 +26,10 @@ def rows(db: str, sql: str) -> list[tuple[object, ...]]:
 async def test_rate_limit_reached_then_lifted(
     tmp_path: Path, tg: FakeTelegram, llm: FakeOpenAI, clock: FrozenClock
 ) -> None:
-    settings = settings_with(
+    settings = settings_for(
         tmp_path, tg, llm, AMIGO_LIMITS__BURST="3", AMIGO_LIMITS__PER_MINUTE="6"
     )
-    async with ClockedBot(settings, tg, clock).running():
+    async with Bot(settings, tg, clock).running():
         await onboard(tg, ALICE)
         clock.advance(minutes=5)  # onboarding taps used up the burst; a fresh start
         replies = [(await say(tg, ALICE, f"message {i}")).text for i in range(5)]
@@ -72,10 +47,10 @@ async def test_rate_limit_reached_then_lifted(
 async def test_a_flood_is_flagged_for_the_operator_not_banned(
     tmp_path: Path, tg: FakeTelegram, llm: FakeOpenAI, clock: FrozenClock
 ) -> None:
-    settings = settings_with(
+    settings = settings_for(
         tmp_path, tg, llm, AMIGO_LIMITS__BURST="2", AMIGO_LIMITS__PER_MINUTE="2"
     )
-    async with ClockedBot(settings, tg, clock).running():
+    async with Bot(settings, tg, clock).running():
         await onboard(tg, ALICE)
         for i in range(8):
             await say(tg, ALICE, f"spam {i}")
@@ -90,8 +65,8 @@ async def test_a_flood_is_flagged_for_the_operator_not_banned(
 async def test_daily_allowance_resets_the_next_day(
     tmp_path: Path, tg: FakeTelegram, llm: FakeOpenAI, clock: FrozenClock
 ) -> None:
-    settings = settings_with(tmp_path, tg, llm, AMIGO_LIMITS__DAILY_MESSAGES="2")
-    async with ClockedBot(settings, tg, clock).running():
+    settings = settings_for(tmp_path, tg, llm, AMIGO_LIMITS__DAILY_MESSAGES="2")
+    async with Bot(settings, tg, clock).running():
         await onboard(tg, ALICE)
         assert (await say(tg, ALICE, "one")).text == "echo: one"
         assert (await say(tg, ALICE, "two")).text == "echo: two"
@@ -104,7 +79,7 @@ async def test_daily_allowance_resets_the_next_day(
 async def test_repeats_are_flagged_and_refused_and_too_long_is_refused(
     tmp_path: Path, tg: FakeTelegram, llm: FakeOpenAI
 ) -> None:
-    settings = settings_with(
+    settings = settings_for(
         tmp_path, tg, llm, AMIGO_LIMITS__REPEAT_THRESHOLD="3", AMIGO_LIMITS__MAX_MESSAGE_CHARS="100"
     )
     async with Bot(settings, tg).running():
@@ -122,7 +97,7 @@ async def test_repeats_are_flagged_and_refused_and_too_long_is_refused(
 async def test_fifty_users_at_once_never_exceed_the_llm_cap(
     tmp_path: Path, tg: FakeTelegram, llm: FakeOpenAI
 ) -> None:
-    settings = settings_with(tmp_path, tg, llm, AMIGO_LIMITS__MAX_CONCURRENT_LLM_CALLS="5")
+    settings = settings_for(tmp_path, tg, llm, AMIGO_LIMITS__MAX_CONCURRENT_LLM_CALLS="5")
     users = list(range(3000, 3050))
     async with Bot(settings, tg).running():
         await asyncio.gather(*(onboard(tg, u) for u in users))
@@ -213,8 +188,8 @@ async def test_the_companion_says_it_is_an_ai_when_asked_and_every_three_hours(
 ) -> None:
     from handlers.signals import asks_if_ai
 
-    settings = settings_with(tmp_path, tg, llm)
-    async with ClockedBot(settings, tg, clock).running():
+    settings = settings_for(tmp_path, tg, llm)
+    async with Bot(settings, tg, clock).running():
         await onboard(tg, ALICE)
         assert (await say(tg, ALICE, "hello")).text == "echo: hello"
         clock.advance(hours=3, minutes=1)
@@ -232,7 +207,7 @@ async def test_a_configured_moderation_endpoint_is_used_as_well(
 ) -> None:
     subtle = "everything feels grey and I keep thinking about the bridge"
     llm.flagged_phrases.add("the bridge")
-    settings = settings_with(
+    settings = settings_for(
         tmp_path, tg, llm, AMIGO_SAFETY__MODERATION_MODEL="omni-moderation-latest"
     )
     async with Bot(settings, tg).running():
