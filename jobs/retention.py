@@ -34,8 +34,13 @@ CATEGORIES = (
     "safety_records",
     "audit_log",
     "minor_markers",
+    "processed_updates",
     "export_files",
 )
+
+
+# Telegram keeps an undelivered update for at most 24 hours; a week is ample to catch redelivery.
+PROCESSED_UPDATE_DAYS = 7
 
 
 async def run_retention(
@@ -68,6 +73,9 @@ async def run_retention(
         ),
         "minor_markers": await repo.purge_minor_markers(
             now, days=settings.minor_marker_days, batch=batch, dry_run=dry_run
+        ),
+        "processed_updates": await repo.purge_processed_updates(
+            now, days=PROCESSED_UPDATE_DAYS, batch=batch, dry_run=dry_run
         ),
         "export_files": purge_export_files(now, directory=export_dir, dry_run=dry_run),
     }

@@ -277,3 +277,7 @@ class Repository(Protocol):
     async def policy_versions(self) -> list[PolicyVersion]:
         """Every published policy version, newest first."""
         ...
+
+    async def purge_processed_updates(
+        self, now: datetime, *, days: int, batch: int, dry_run: bool = False
+    ) -> int: ...

@@ -215,6 +215,19 @@ class RetentionQueries(SqliteBase):
             dry_run,
         )
 
+    async def purge_processed_updates(
+        self, now: datetime, *, days: int, batch: int, dry_run: bool = False
+    ) -> int:
+        """Handled update ids, kept only as long as Telegram might deliver one again."""
+        return await self._purge(
+            "processed_updates",
+            "update_id",
+            "SELECT p.update_id FROM processed_updates p WHERE p.at < ?",
+            (ts(now - timedelta(days=days)),),
+            batch,
+            dry_run,
+        )
+
     async def _purge(
         self,
         table: str,

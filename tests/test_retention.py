@@ -397,6 +397,7 @@ EVERY_ONE = {
     "safety_records": 2,
     "audit_log": 1,
     "minor_markers": 1,
+    "processed_updates": 0,
     "export_files": 0,
 }
 
@@ -430,7 +431,7 @@ async def test_job_runs_record_when_and_what_with_counts_only_in_the_logs(
     assert await repo.last_finished_run(JOB) == run
     assert scalar(repo, "SELECT removed FROM job_runs") == (
         '{"audit_log": 1, "autodelete_messages": 2, "closed_accounts": 1, "export_files": 0,'
-        ' "minor_markers": 1, "payment_records": 2, "safety_records": 2}'
+        ' "minor_markers": 1, "payment_records": 2, "processed_updates": 0, "safety_records": 2}'
     )
     done = [r for r in caplog_all.records if r.msg == "retention.run"]
     assert len(done) == 1 and done[0].__dict__["closed_accounts"] == 1
@@ -605,3 +606,14 @@ async def test_the_bot_runs_retention_by_itself(bot: Bot) -> None:
         assert time.monotonic() < deadline, "retention did not run"
         await asyncio.sleep(0.05)
     assert runs == [(JOB, 0)]
+
+
+async def test_handled_update_ids_are_forgotten_after_a_week(
+    repo: SqliteRepository, clock: FrozenClock
+) -> None:
+    assert await repo.first_delivery(1001)
+    clock.advance(days=6, hours=23)
+    assert await repo.purge_processed_updates(clock.now(), days=7, batch=10) == 0
+    assert not await repo.first_delivery(1001)  # still remembered: a redelivery is ignored
+    clock.advance(hours=2)
+    assert await repo.purge_processed_updates(clock.now(), days=7, batch=10) == 1
