@@ -6,8 +6,10 @@ constant, not by the length of the history.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import shutil
 import tempfile
 from dataclasses import asdict
 from datetime import datetime
@@ -104,3 +106,23 @@ async def _write(
             first = False
         out.write("]}")
     out.write("\n ]\n}\n")
+
+
+# Telegram refuses documents over 50 MB; larger exports go out gzip-compressed (JSON shrinks ~5x).
+PLAIN_LIMIT_BYTES = 45 * 1024 * 1024
+
+
+def compress_if_large(path: Path) -> Path:
+    """The file to send: `path` itself, or a gzip copy of it (owner-only) when it is too large.
+    The caller removes both."""
+    if path.stat().st_size <= PLAIN_LIMIT_BYTES:
+        return path
+    packed = path.with_name(path.name + ".gz")
+    fd = os.open(packed, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with (
+        open(path, "rb") as source,
+        os.fdopen(fd, "wb") as raw,
+        gzip.GzipFile(filename=path.name, mode="wb", fileobj=raw) as target,
+    ):
+        shutil.copyfileobj(source, target, 1024 * 1024)
+    return packed

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from handlers.deps import Deps
 from handlers.events import Button, Document, Reply
-from handlers.export import VERSION, write_export
+from handlers.export import VERSION, compress_if_large, write_export
 from handlers.ports import Channel
 from handlers.texts import t
 from storage.models import AUTODELETE_CHOICES, Account, ConsentRecord, Purpose
@@ -99,12 +100,15 @@ class Rights:
             return
         policy = await self.deps.policy.current()
         path = await write_export(self.deps.repo, account, cfg, now, policy_version=policy.version)
+        sent = path
         try:
-            name = f"amigo-export-{now:%Y%m%d}.json"
+            sent = await asyncio.to_thread(compress_if_large, path)
+            name = f"amigo-export-{now:%Y%m%d}.json" + (".gz" if sent != path else "")
             caption = t("export.caption", version=VERSION)
-            await channel.send(Reply(caption, document=Document(name, path=path)))
+            await channel.send(Reply(caption, document=Document(name, path=sent)))
         finally:
-            path.unlink(missing_ok=True)
+            for file in {path, sent}:
+                file.unlink(missing_ok=True)
         await self.deps.repo.mark_exported(account.id)
         log.info("export.sent", extra={"uid": account.id})
 

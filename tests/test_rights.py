@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from handlers.commands import COMMANDS
+from handlers.events import Reply
 from handlers.router import Dispatcher
 from storage.clock import FrozenClock
 from storage.models import Account, Purpose
@@ -287,3 +288,32 @@ async def test_every_command_answers(dispatcher: Dispatcher, repo: SqliteReposit
         assert "something went wrong" not in " ".join(ch.texts[before:]), command.name
         assert "don't know that command" not in " ".join(ch.texts[before:]), command.name
         await say(dispatcher, ch, "/cancel")
+
+
+@pytest.mark.promise("P9.7")
+async def test_an_export_too_large_for_telegram_goes_out_gzip_compressed(
+    dispatcher: Dispatcher, repo: SqliteRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Telegram refuses documents over 50 MB: a large export is compressed, never refused."""
+    import gzip
+    import json
+
+    import handlers.export
+
+    monkeypatch.setattr(handlers.export, "PLAIN_LIMIT_BYTES", 100)
+    ch, _ = await active(dispatcher, repo)
+    await say(dispatcher, ch, f"a message worth keeping {CANARY}")
+    captured: list[bytes] = []
+    original = ch.send
+
+    async def keep_bytes(reply: Reply) -> None:  # the temporary file is gone after sending
+        if reply.document is not None:
+            captured.append(reply.document.read())
+        await original(reply)
+
+    ch.send = keep_bytes  # type: ignore[method-assign]
+    await say(dispatcher, ch, "/export")
+    document = ch.replies[-1].document
+    assert document is not None and document.filename.endswith(".json.gz")
+    data = json.loads(gzip.decompress(captured[0]))
+    assert any(CANARY in m["text"] for c in data["conversations"] for m in c["messages"])
