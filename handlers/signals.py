@@ -17,8 +17,9 @@ just before it ("I'm not going to...") or when its clause has a third-person sub
 want to die").
 
 What it is worth, measured in tests/test_signals.py on tests/signal_phrases.py: no false alarm on
-212 labelled idioms, hyperbole, news and games; every tuning phrase caught; but only about half
-(19/36) of a held-out set written after the rules were frozen. So it is a precise first line, not a
+269 labelled idioms, hyperbole, news and games; every tuning phrase caught; but only 7/36 of the
+latest held-out set (v3), written after the rules were frozen (earlier held-out sets: 20/36, 19/36,
+each caught in full only after it was spent on tuning). So it is a precise first line, not a
 net: phrasing it has never seen often slips through, which is why chat also asks the moderation
 port when one is configured. Where a choice had to be made, rules lean towards firing, since a false
 alarm costs a gentle check-in and a miss can cost much more.
@@ -211,6 +212,13 @@ _M: dict[str, str] = {
     ),
     "MAN": r"(?:man|mn|dil|ji)",
     "KARTA": r"(?:karta|krta|karti|krti|kar raha|kar rahi|hota|hoti)",
+    # intensifiers inside a phrase: "marne ka bahut mann", "बहुत मन करता"
+    # things, not people, that a Hinglish threat verb may take: "apne phone ko khatam kar dunga"
+    "THING": (
+        r"(?:phone|mobile|laptop|kam|project|khana|plate|batery|data|game|games|level|asignment|"
+        r"homework|paper|botle|series|show|movie|kitab|bok|notes|exam|bug|code|sabzi|cake|pizza)"
+    ),
+    "INTENS": r"(?:(?:bahut|bohot|bahot|bht|bhut|kafi|bada|itna|sach me|sach mein|बहुत|बड़ा|काफी|इतना) )?",
 }
 
 _NEUTRAL_SUICIDE = (
@@ -310,11 +318,11 @@ _HARM = (
 # Hinglish / Devanagari person objects ("usko", "apne boss ko", "उसे")
 _KO = (
     r"(?:usko|use|usey|unko|unhe|unhein|inko|isko|ise|sabko|sab ko|us ko|us <W> ko|"
-    r"(?:apne|apni|mere|meri|uske|uski) <W> ko|(?!kh?ud |apne |khud |mujhe |tujhe |tumhe |tumko |"
+    r"(?:apne|apni|mere|meri|uske|uski) (?!(?:<W> )?<THING> ko)(?:<W> ){1,2}ko|(?!<THING> |kh?ud |apne |khud |mujhe |tujhe |tumhe |tumko |"
     r"machar |macchar |cockroach |chuha |chuhe |makhi |kide |keede |bos |enemy |zombie )<W> ko)"
 )
 _KO_D = (
-    r"(?:उसे|उसको|उन्हें|उनको|इसे|इसको|सबको|सब को|उस <W> को|(?:अपने|अपनी|मेरे|मेरी|उसके|उसकी) <W> को|"
+    r"(?:उसे|उसको|उन्हें|उनको|इसे|इसको|सबको|सब को|उस <W> को|(?:अपने|अपनी|मेरे|मेरी|उसके|उसकी) (?:<W> ){1,2}को|"
     r"(?!खुद |ख़ुद |अपने |मुझे |तुझे |तुम्हें |मच्छर |चूहे |कॉकरोच )<W> को)"
 )
 
@@ -443,7 +451,7 @@ _LATIN_RULES: tuple[_Rule, ...] = (
         "medium",
         r"(?:whats|what is|wats|wht is|whts|what s) the point (?:of|in) (?:living|life|being alive|"
         r"existing|my life|going on|anything|any of (?:this|it)|waking up|even living|this life)"
-        r"|no point (?:in |of )?(?:living|being alive|existing|going on|waking up)"
+        r"|no point (?:in |of )?(?:me |for me |my )?(?:living|being alive|existing|going on|waking up)"
         r"|no (?:reason|point|purpose) (?:for me )?(?:to|in|of|for) (?:kep )?(?:living|live|go on|"
         r"going on|exist|be alive|wake up|stay alive)|nothing (?:left )?to live for"
         r"|(?:no|lost the|lost my) wil to live",
@@ -714,9 +722,10 @@ _LATIN_RULES: tuple[_Rule, ...] = (
     _Rule(
         _SUI,
         "medium",
-        r"marne (?:ka|ki|ke) (?:<MAN>|khayal|khyal|vichar|soch|icha|irada)"
+        r"marne (?:ka|ki|ke) <INTENS>(?:<MAN>|khayal|khyal|vichar|soch|icha|irada)"
         r"|(?:soch|sochta|sochti|soch raha|soch rahi) <G3>(?:marne|mar jane|<KHUD> <KHATAM>)",
         "neg",
+        r"\bko\b|\bpe\b|\bpar\b|\bper\b|usko|unko|isko|sabko",  # "sar dewar pe marne ka man": hitting
     ),
     # -- Hinglish: self-harm -------------------------------------------------------------------
     _Rule(
@@ -744,7 +753,8 @@ _LATIN_RULES: tuple[_Rule, ...] = (
     _Rule(
         _SH,
         "medium",
-        r"<KHUD> (?:marta|marti|pita|pit\S*|noch\S*|kat\S*|jala\S*) (?:<HU>|hai|h|he|rehta|rehti|deta|deti)",
+        r"<KHUD> (?:(?:blade|razor|chaku|knife|compass|kanch|cigarete|lighter) (?:se )?)?(?:marta|marti|pita|pit\S*|"
+        r"noch\S*|kat\S*|jala\S*) (?:<HU>|hai|h|he|rehta|rehti|deta|deti|leta|leti)",
         "neg",
     ),
     _Rule(
@@ -863,7 +873,12 @@ _LATIN_RULES: tuple[_Rule, ...] = (
         r"(?:soch|<MAN>|khayal|khyal|vichar)",
         "neg",
     ),
-    _Rule(_HO, "high", rf"{_KO} <KHATAM> (?:kar|kr) (?:<DFUT>|<DALFUT>)", "neg"),
+    _Rule(
+        _HO,
+        "high",
+        rf"{_KO} (?:main |mai |me )?(?:jan se )?<KHATAM> (?:kar|kr) (?:<DFUT>|<DALFUT>)",
+        "neg",
+    ),
     _Rule(_HO, "high", r"(?:uski|unki|iski|<W> ki) jan (?:le|lelu) ?<LFUT>", "neg"),
     # -- second round: structure instead of phrases -------------------------------------------
     _Rule(
@@ -1124,6 +1139,101 @@ _LATIN_RULES: tuple[_Rule, ...] = (
         r"(?:tod|phod|fod) (?:<DFUT>|<DALFUT>)",
         "neg",
     ),
+    # -- fifth round: held-out v2 was spent on these, see tests/signal_phrases.py ---------------
+    # feelings and desire forms: "feel like dying", "if only I could just die"
+    _Rule(
+        _SUI,
+        "medium",
+        r"(?:fel|feling|felt) like (?:im |i m |i am )?dying(?! (?:my|your|his|her|their|the|it|them|hair|"
+        r"clothes|of|from|laughing|to (?:se|try|know|get|go|met|eat|hear|watch)|for|inside (?:laughing))\b)"
+        r"|if only i (?:could|would|were|was) <ADV>(?:die|be dead|disappear|not wake up|never wake up|"
+        r"stop existing|not exist)(?! (?:into|in|for|to|from|under|behind)\b)",
+    ),
+    # a method or plan in the first person: a car into a wall, every pill, notes for after
+    _Rule(
+        _SUI,
+        "high",
+        r"(?:<INTH>|<INTM>) <ADV>(?:drive|driving|crash|crashing|steer|swerve|ram|raming) (?:my|the|this) "
+        r"(?:car|bike|scoter|truck|motorbike|motorcycle) (?:straight )?(?:into|of|of a|of the|under) "
+        r"(?:a |the |an |some )?(?:wal|tre|truck|pole|divider|river|lake|canal|clif|bridge|oncoming|traffic|"
+        r"train|bus|lorry)"
+        r"|(?:<INTH>|<INTM>) <ADV>(?:take|swalow|down|eat|pop|have) (?:every|each) (?:single |last )?"
+        r"(?:pil|tablet|<PILLS>) (?:in|i have|i ve|ive|we have|left|at home|in the house|from)"
+        r"|(?:leters?|notes?|messages?|videos?|emails?|voice notes?|a leter|a note|a video) (?:to|for) "
+        r"<G3>(?:for )?(?:when|after|once) (?:i m|im|i am|i) (?:gone|dead|die|no longer (?:here|around|"
+        r"alive))(?! (?:on|for|to|abroad|away|out|from)\b)",
+    ),
+    # self-harm: carving or cutting something into the body
+    _Rule(
+        _SH,
+        "high",
+        r"<INTH> <ADV>(?:carve|cut|scratch|burn|etch|slice) <G3>(?:into|in|on|across) my (?:arms?|wrists?|"
+        r"thighs?|legs?|skin|stomach|chest|hands?)",
+    ),
+    _Rule(
+        _SH,
+        "medium",
+        r"(?:<INTM> <ADV>(?:carve|cut|scratch|burn|etch|slice)|(?:carved|etched|sliced|scratched)) <G3>"
+        r"(?:into|in|across) my (?:arms?|wrists?|thighs?|legs?|skin|stomach|chest|hands?)",
+    ),
+    # harm to others: beating a partner, child or relative; "hurt him badly"
+    _Rule(
+        _HO,
+        "high",
+        r"<INTH> <ADV>(?:beat|thrash|slap|punch|kick|smack|bash|hit) (?:my|his|her|that|the|our) (?:own )?"
+        r"(?:wife|husband|hubby|kid|kids|son|daughter|child|children|baby|girlfriend|gf|boyfriend|bf|mom|"
+        r"mum|mother|dad|father|brother|sister|ex|neighbou?r|roommate|flatmate|partner|maid|student|"
+        r"students)(?! (?:at|in|to (?:it|the|a)|by|on|over|for|again at|back|with a (?:pilow|snowbal|"
+        r"balon|water))\b)|<INTH> <ADV>(?:beat|thrash|hurt|harm|hit|bash) (?:him|her|them|em) (?:so )?"
+        r"(?:badly|bad|til|until|so hard|bloody|within an inch)",
+    ),
+    _Rule(
+        _HO,
+        "medium",
+        r"<INTM> <ADV>(?:beat|thrash|slap|punch|kick|smack|bash) (?:my|his|her|that|the|our) (?:own )?"
+        r"(?:wife|husband|hubby|kid|kids|son|daughter|child|children|baby|girlfriend|gf|boyfriend|bf|mom|"
+        r"mum|mother|dad|father|brother|sister|ex|neighbou?r|roommate|flatmate|partner)(?! (?:at|in|to "
+        r"(?:it|the|a)|by|on|over|for|again at|back|with a (?:pilow|snowbal|balon|water))\b)",
+    ),
+    # Hinglish: "nahi jeena chahta" (but not "aise nahi jeena chahta": a wish for change)
+    _Rule(
+        _SUI,
+        "medium",
+        r"<NAHI> (?:jena|jina) <CHAH>",
+        "full",
+        r"aise|aisi|ese|esi|waise|tarah|bina|sath|jaisa|jaisi",
+    ),
+    _Rule(
+        _SUI,
+        "medium",
+        r"<INTENS><MAN> <KARTA> (?:hai |h |he )?(?:<INTENS>)(?:marne|mar jane|<SUI> karne|<KHUD> <KHATAM> "
+        r"karne|jan dene) (?:ka|ki)"
+        r"|chal[ae] (?:jana|jane) <CHAH> (?:<HU> )?(?:is )?duniya (?:se|ko chod)",
+        "neg",
+    ),
+    _Rule(
+        _SUI,
+        "medium",
+        r"(?:main|mai|me) (?:<NAHI>|na) (?:rahunga|rahungi|rhunga|rhungi|rahu|rahun|rhu) (?:to )?(?:sab|sabko|"
+        r"sab ko|ghar walo ko|gharwalo ko|family ko|sabki) <G2>(?:aram|sukun|chain|khush|khushi|beter|behtar)",
+        "neg",
+    ),
+    _Rule(
+        _SH,
+        "medium",
+        r"(?:hath|kalai|wrist|arm|bazu|pair|thigh|jangh|skin) (?:pe|par|per|mein|me) <G2>(?:cut|cuts|kat|"
+        r"kate|nishan) (?:lagati|lagata|lagaye|lagayi|marti|marta|banati|banata|deti|deta)"
+        r"|(?:sar|sir) (?:dewar|diwar|zamin|farsh|darwaze) (?:pe|par|per|se|mein) (?:patakti|patakta|"
+        r"patak (?:deti|deta|leti|leta)) (?:<HU>|rehti|rehta)",
+        "neg",
+    ),
+    _Rule(
+        _HO,
+        "high",
+        rf"{_KO} <G2>(?:chaku|knife|churi|chhuri|talwar|goli) (?:ghop|ghusa|mar|chala|bhonk|bhok) (?:<DFUT>|"
+        r"<DALFUT>)",
+        "neg",
+    ),
 )
 
 _DEVANAGARI_RULES: tuple[_Rule, ...] = (
@@ -1297,7 +1407,7 @@ _DEVANAGARI_RULES: tuple[_Rule, ...] = (
     _Rule(
         _SUI,
         "medium",
-        r"(?:आत्महत्या|खुदकुशी|सुसाइड|मरने|मर जाने|जान देने|खुद को खत्म) (?:करने )?(?:का|को) (?:मन|दिल|जी) "
+        r"(?:आत्महत्या|खुदकुशी|सुसाइड|मरने|मर जाने|जान देने|खुद को खत्म) (?:करने )?(?:का|को) <INTENS>(?:मन|दिल|जी) "
         r"(?:करता|करती|होता|कर रहा|कर रही)|मर जाना (?:ही )?(?:बेहतर|अच्छा|ठीक|सही) (?:है|होगा)"
         r"|(?:इस )?दुनिया (?:से|को) (?:चला जाना|चली जाना|जाना|छोड़ना|छोड़ देना|अलविदा कहना) चाहत(?:ा|ी)"
         r"|(?:मैं) <G3>(?:एक )?(?:बोझ) (?:हूं|बन गया|बन गई|बन चुका|बन चुकी)",
@@ -1382,6 +1492,41 @@ _DEVANAGARI_RULES: tuple[_Rule, ...] = (
         "high",
         r"(?:ज़िंदा|जिंदा) नहीं (?:छोड़ूंगा|छोड़ूंगी)|(?:उसके|उनके|इसके|<W> के) (?:हाथ पैर|टांगें|टांग|हड्डियां|सिर) "
         r"(?:तोड़|फोड़) (?:दूंगा|दूंगी|डालूंगा|डालूंगी)",
+        "neg",
+    ),
+    # -- fifth round: held-out v2 was spent on these, see tests/signal_phrases.py ---------------
+    _Rule(
+        _SUI,
+        "medium",
+        r"(?:(?:छत|बिल्डिंग|पुल|ब्रिज|बालकनी|इमारत|खिड़की|टेरेस|मंज़िल) (?:से|पर से|के ऊपर से)|(?:ट्रेन|रेल|मेट्रो|ट्रक) "
+        r"के (?:आगे|सामने|नीचे)) (?:कूदने|छलांग लगाने) (?:की|का|के बारे में) (?:सोच|मन|ख्याल|खयाल|विचार)"
+        r"|(?:लटकने|फांसी लगाने|फंदा लगाने|ज़हर खाने|नस काटने|जान देने|खुद को खत्म करने) (?:की|का|के बारे में) "
+        r"(?:सोच|मन|ख्याल|खयाल|विचार)",
+        "neg",
+    ),
+    _Rule(
+        _SUI,
+        "medium",
+        r"मैं (?:नहीं|ना|न) (?:रहूंगा|रहूंगी|रहूं) (?:तो )?(?:सब|सबको|सब को|घरवालों को|परिवार को|सबकी) <G2>"
+        r"(?:आराम|सुकून|चैन|खुश|खुशी|बेहतर)"
+        r"|चले (?:जाना|जाने) चाहत(?:ा|ी) (?:हूं )?(?:इस )?दुनिया (?:से|को छोड़)",
+        "neg",
+    ),
+    _Rule(
+        _SUI,
+        "medium",
+        r"नहीं जीना चाहत(?:ा|ी)",
+        "neg",
+        "ऐसे|ऐसी|वैसे|तरह|बिना|साथ|जैसे",
+    ),
+    _Rule(
+        _SH,
+        "medium",
+        r"(?:हाथ|कलाई|बांह|बाजू|पैर|जांघ) (?:पर|पे|में) <G2>(?:कट|कट्स|निशान|घाव) (?:लगाती|लगाता|मारती|मारता|"
+        r"बनाती|बनाता|देती|देता)"
+        r"|(?:सिर|सर) (?:दीवार|ज़मीन|फर्श|दरवाज़े) (?:पर|पे|से|में) (?:पटकती|पटकता|पटक देती|पटक देता) (?:हूं|रहती|रहता)"
+        r"|(?:खुद|अपने आप) को (?:ब्लेड|चाकू|रेज़र|कांच|सिगरेट) से (?:काट|काटती|काटता|जला|जलाती|जलाता) "
+        r"(?:लेती|लेता|हूं|देती|देता)",
         "neg",
     ),
 )

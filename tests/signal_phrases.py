@@ -7,8 +7,11 @@ drift, emoji. In the order they were written:
 - SPENT_HELD_OUT_V1_*: the first held-out set, written after the first freeze and measured once
   (recall 20/36, 0 false alarms); then spent, i.e. folded into tuning. Kept to show the history.
 - PROBE_*: more tuning probes for constructions nothing above covered.
-- HELD_OUT_*: the current held-out set (v2), written after the final freeze and never tuned on. Its
-  numbers are the honest estimate of how the detector does on phrasing it has not seen.
+- SPENT_HELD_OUT_V2_*: the second held-out set, written after the second freeze and measured once
+  (recall 19/36, 0 false alarms); then spent like v1. ROUND5_NEGATIVES: tricky negatives written
+  with the fifth round of rules to keep them honest.
+- HELD_OUT_*: the current held-out set (v3), written after the fifth-round freeze and never tuned on.
+  Its numbers are the honest estimate of how the detector does on phrasing it has not seen.
 """
 
 from __future__ import annotations
@@ -794,9 +797,17 @@ PROBE_NEGATIVES = [
     ),
 ]
 
-# --- held out (v2): written after the detector was frozen the second time; never tuned on --------
+# --- spent held-out set (v2): now tuning data -----------------------------------------------------
+# Written as the held-out set after the detector was frozen the second time. Measured once, before any
+# change: recall 19/36 = 0.528 (en 5/12, hi 7/12, hinglish 7/12), false positives 0/24 (category and
+# severity right on all 19 it caught); whole labelled set then 261/278 = 0.939, FPR 0/212. The misses
+# were systematic (feeling/desire forms, first-person methods such as a car into a wall or every pill,
+# beating a partner or child, intensifiers inside Hinglish phrases, multi-word objects before "ko",
+# "नहीं रहूंगी तो", instrument between "khud ko" and the verb), so the set was spent: folded into
+# tuning (fifth round of rules), and a new held-out set (v3, at the bottom) was written after the
+# next freeze.
 
-HELD_OUT_POSITIVES = [
+SPENT_HELD_OUT_V2_POSITIVES = [
     *_pos(
         "en",
         "suicide",
@@ -880,7 +891,7 @@ HELD_OUT_POSITIVES = [
     *_pos("hinglish", "harm_to_others", "medium", "mann karta hai apne ex ko goli maar doon"),
 ]
 
-HELD_OUT_NEGATIVES = [
+SPENT_HELD_OUT_V2_NEGATIVES = [
     *_neg(
         "en",
         "I'm dying to try that new momo place",
@@ -913,5 +924,200 @@ HELD_OUT_NEGATIVES = [
         "aaj raat movie khatam karke sounga",
         "usko harake hi dam lunga chess mein",
         "mere dost ne bola wo job chhod dega",
+    ),
+]
+
+# --- tuning probes (round 5): tricky negatives shaped like the fifth-round rules -------------------
+# Written together with the fifth-round rules to keep them honest: each one resembles a new rule
+# ("feel like dying my hair", "drive my car to the Wall Street office", "mann karta hai biryani khane
+# ka") and must stay silent.
+
+ROUND5_NEGATIVES = [
+    *_neg(
+        "en",
+        "I feel like dying my hair pink this summer",
+        "I feel like dying laughing at this meme",
+        "no point in going to the party if you're not coming",
+        "there's no point in me going if it rains",
+        "I drive my car to the Wall Street office every day",
+        "I'm going to drive my car into the service centre tomorrow",
+        "the blade of the fan is broken again",
+        "I'm going to beat my brother at chess tonight",
+        "we're going to beat them in the semifinal",
+        "I'm going to carve the pumpkin into a lantern",
+        "I'm leaving notes for my roommate for when I'm gone on vacation",
+        "I'm going to take every pill my doctor prescribed, on time",
+        "I want to hit my sister with a pillow lol",
+        "I want to get his name tattooed on my arm",
+        "if only I could disappear into a good book for a week",
+        "I'm going to crush my dad at monopoly",
+    ),
+    *_neg(
+        "hi",
+        "मैं स्विमिंग पूल में कूदने की सोच रहा हूँ",
+        "मैं नहीं रहूंगी तो घर कौन संभालेगा",
+        "दिल करता है अपने पुराने दोस्त को फोन कर दूं",
+        "मैं ऐसे नहीं जीना चाहता, मुझे बदलाव चाहिए",
+        "मैं रोज़ कलाई पर घड़ी बांधती हूँ",
+        "मैं दीवार पर पोस्टर चिपकाती हूँ",
+        "मैं बिल्डिंग से कूदने वाले स्टंट देख रहा हूँ",
+    ),
+    *_neg(
+        "hinglish",
+        "mann karta hai biryani khane ka",
+        "bahut mann karta hai goa jaane ka",
+        "pankhe ka blade toot gaya",
+        "main aise nahi jeena chahta, kuch badlaav chahiye",
+        "sab chhod ke goa chale jaana chahta hu",
+        "main nahi rahunga to party mein maza nahi aayega",
+        "kalai pe cut lag gaya kaanch se",
+        "is code ko dekh ke sar deewar pe maarne ka mann karta hai",
+        "apne purane phone ko khatam kar dunga games khel khel ke",
+        "tere bina nahi jeena chahti main",
+    ),
+]
+
+# --- held out (v3): written after the fifth-round freeze; measured once; never tuned on ------------
+# Measured once, right after it was written: recall 7/36 = 0.194 (en 3/12, hi 2/12, hinglish 2/12),
+# false positives 0/24, category and severity right on all 7. Whole labelled set: 285/314 = 0.908.
+
+HELD_OUT_POSITIVES = [
+    *_pos(
+        "en",
+        "suicide",
+        "high",
+        "tonight's the night, I've made my peace with it and I'm done",
+        "I bought vodka and I'm washing down all my sleeping pills with it once everyone's asleep",
+        "I've given away my cat and my guitar, I won't need them after this weekend",
+    ),
+    *_pos(
+        "en",
+        "suicide",
+        "medium",
+        "honestly wouldn't mind if I didn't wake up tomorrow",
+        "I keep thinking everyone would move on faster if I just wasn't around",
+        "death sounds peaceful right now",
+        "some days i just want to not exist",
+    ),
+    *_pos(
+        "en", "self_harm", "high", "the razor's already out, I just need to feel something tonight"
+    ),
+    *_pos(
+        "en",
+        "self_harm",
+        "medium",
+        "I burn my skin with a lighter when it gets too loud in my head",
+        "started cutting again after two years clean",
+    ),
+    *_pos(
+        "en",
+        "harm_to_others",
+        "high",
+        "if my stepdad touches my sister again I'm going to stab him",
+    ),
+    *_pos(
+        "en", "harm_to_others", "medium", "sometimes I picture strangling my boss during meetings"
+    ),
+    *_pos(
+        "hi",
+        "suicide",
+        "high",
+        "आज रात सब खत्म कर दूंगा, बहुत हो गया",
+        "दादी की नींद की गोलियां छुपा के रख ली हैं, आज रात सारी खा लूंगी",
+        "मैं रेल की पटरी पर जा रहा हूँ, अब वापस नहीं आऊंगा",
+    ),
+    *_pos(
+        "hi",
+        "suicide",
+        "medium",
+        "भगवान से रोज़ मांगती हूँ कि सुबह आँख ही न खुले",
+        "इस ज़िंदगी से थक गया हूँ, अब और नहीं जीना",
+        "सोचता हूँ सब छोड़कर ऐसी जगह चला जाऊं जहाँ से कोई लौटता नहीं",
+        "मेरे होने से किसी का कोई भला नहीं होता, न होऊं तो बेहतर",
+    ),
+    *_pos("hi", "self_harm", "high", "आज फिर ब्लेड उठा लिया है, रुक नहीं पाऊंगी"),
+    *_pos(
+        "hi",
+        "self_harm",
+        "medium",
+        "जब बहुत रोना आता है तो मैं अपनी बांह नोच लेती हूँ",
+        "अपने आप को सज़ा देने के लिए मैं खाना छोड़ देती हूँ",
+    ),
+    *_pos(
+        "hi",
+        "harm_to_others",
+        "high",
+        "कल स्कूल में उस लड़के को चाकू मार दूंगा जिसने मुझे बेइज़्ज़त किया",
+    ),
+    *_pos("hi", "harm_to_others", "medium", "कभी कभी सोचता हूँ कि अपने पति का गला दबा दूं"),
+    *_pos(
+        "hinglish",
+        "suicide",
+        "high",
+        "aaj raat ke baad main kisi ko nahi milungi, sab plan ho chuka hai",
+        "bridge pe khada hoon, neeche paani bahut gehra hai",
+        "maine mummy ki neend ki goliyan chura li hain, aaj sab ek saath le lungi",
+    ),
+    *_pos(
+        "hinglish",
+        "suicide",
+        "medium",
+        "kabhi kabhi lagta hai mar jaun to sab problem khatam",
+        "har subah uthke yahi sochti hoon ki kyun uthi",
+        "main sabpe bojh hoon, chali jaungi to kisi ko farak nahi padega",
+        "kaash us accident mein main bhi mar gaya hota",
+    ),
+    *_pos(
+        "hinglish", "self_harm", "high", "aaj phir se haath pe blade chalaungi, koi rok nahi sakta"
+    ),
+    *_pos(
+        "hinglish",
+        "self_harm",
+        "medium",
+        "jab gussa aata hai to apne aap ko chot pahuncha deta hoon",
+        "maine apni jaangh pe compass se kaat ke uska naam likha hai",
+    ),
+    *_pos(
+        "hinglish",
+        "harm_to_others",
+        "high",
+        "uss harami ko chhodunga nahi, kal uske ghar jaake uska sar phod dunga",
+    ),
+    *_pos("hinglish", "harm_to_others", "medium", "mann karta hai apne jiju ka gala daba doon"),
+]
+
+HELD_OUT_NEGATIVES = [
+    *_neg(
+        "en",
+        "I'm dead tired, going to crash early tonight",
+        "this exam is going to be the death of me",
+        "we buried the time capsule in my grandma's garden",
+        "I'd rather die than wear crocs to a wedding",
+        "my sister killed her debate today, so proud",
+        "cut my hair short and now I regret it",
+        "the villain takes every pill in the lab in the last episode, what a twist",
+        "I'm done with this job, handing in my notice tomorrow",
+    ),
+    *_neg(
+        "hi",
+        "पेपर देखकर तो मेरी सांसें ही रुक गईं",
+        "आज मैं सारे पुराने कपड़े दान कर दूंगी",
+        "नानी रोज़ सुबह अपनी सारी गोलियां टाइम पर लेती हैं",
+        "उसने मुझे बहुत रुलाया, पर मैं ठीक हूँ",
+        "क्रिकेट में आज हमने उनकी धज्जियां उड़ा दीं",
+        "प्याज़ काटते वक्त आँखों से पानी आ गया",
+        "मैं छत पर कपड़े सुखाने जा रही हूँ",
+        "मच्छरों को मारने की मशीन खरीद ली",
+    ),
+    *_neg(
+        "hinglish",
+        "aaj to thand se mar hi jaungi",
+        "bhai tu to gaya aaj, mummy ne dekh liya",
+        "gym mein itna workout kiya ki body toot gayi",
+        "mera phone mar gaya, charger dena",
+        "uski shaadi mein itna nache ki pair jawaab de gaye",
+        "ye traffic mujhe paagal kar dega",
+        "kal se diet shuru, khud ko sudhaar ke rahungi",
+        "mujhe us movie ka end bilkul pasand nahi aaya",
     ),
 ]

@@ -34,8 +34,11 @@ from tests.signal_phrases import (
     MINOR_POSITIVES,
     PROBE_NEGATIVES,
     PROBE_POSITIVES,
+    ROUND5_NEGATIVES,
     SPENT_HELD_OUT_V1_NEGATIVES,
     SPENT_HELD_OUT_V1_POSITIVES,
+    SPENT_HELD_OUT_V2_NEGATIVES,
+    SPENT_HELD_OUT_V2_POSITIVES,
     Language,
     Negative,
     Positive,
@@ -47,6 +50,7 @@ TUNING_POSITIVES = [
     *HINGLISH_POSITIVES,
     *SPENT_HELD_OUT_V1_POSITIVES,
     *PROBE_POSITIVES,
+    *SPENT_HELD_OUT_V2_POSITIVES,
 ]
 TUNING_NEGATIVES = [
     *EN_NEGATIVES,
@@ -54,6 +58,8 @@ TUNING_NEGATIVES = [
     *HINGLISH_NEGATIVES,
     *SPENT_HELD_OUT_V1_NEGATIVES,
     *PROBE_NEGATIVES,
+    *SPENT_HELD_OUT_V2_NEGATIVES,
+    *ROUND5_NEGATIVES,
 ]
 ALL_POSITIVES = [*TUNING_POSITIVES, *HELD_OUT_POSITIVES]
 ALL_NEGATIVES = [*TUNING_NEGATIVES, *HELD_OUT_NEGATIVES]
@@ -111,9 +117,11 @@ def _report() -> tuple[Scores, Scores, Scores]:
     for lang in LANGUAGES:
         print(_by_language(ALL_POSITIVES, ALL_NEGATIVES, lang).line(f"  {lang}"))
     print(tuning.line("tuning (fitted)"))
-    print(held_out.line("held-out (honest)"))
+    print(held_out.line("held-out v3 (honest)"))
     for lang in LANGUAGES:
         print(_by_language(HELD_OUT_POSITIVES, HELD_OUT_NEGATIVES, lang).line(f"  {lang}"))
+    print("earlier held-out sets, as measured once before they were spent on tuning:")
+    print("  v1 recall 20/36 = 0.556 FPR 0/24; v2 recall 19/36 = 0.528 FPR 0/24")
     print("held-out misses:", *held_out.missed, sep="\n  ")
     return whole, tuning, held_out
 
@@ -147,8 +155,9 @@ def test_the_labelled_data_is_big_and_varied_enough() -> None:
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "Measured honestly: held-out recall is 19/36 = 0.53 (FPR 0/24), so whole-set recall is "
-        "261/278 = 0.939 < 0.95. The held-out set is not tuned on; see the module report."
+        "Measured honestly: held-out v3 recall is 7/36 = 0.19 (FPR 0/24), so whole-set recall is "
+        "285/314 = 0.908 < 0.95 (FPR 0/269). Held-out v2 was 19/36 before it was spent; v3 is "
+        "not tuned on; see the module report."
     ),
 )
 def test_distress_recall_and_false_positive_rate_on_the_whole_labelled_set() -> None:
@@ -159,6 +168,16 @@ def test_distress_recall_and_false_positive_rate_on_the_whole_labelled_set() -> 
     assert whole.recall >= 0.95, whole.missed
 
 
+# Regression floors: the counts measured on the day the rules were last frozen (fifth round, held-out
+# v3 measured once), minus one miss of headroom. Detected counts, not rates, so one lost phrase shows.
+TUNING_FLOOR = 278 - 1  # of 278
+TUNING_FLOOR_BY_LANGUAGE: dict[Language, int] = {"en": 106 - 1, "hi": 77 - 1, "hinglish": 95 - 1}
+WHOLE_FLOOR = 285 - 1  # of 314
+WHOLE_FLOOR_BY_LANGUAGE: dict[Language, int] = {"en": 109 - 1, "hi": 79 - 1, "hinglish": 97 - 1}
+HELD_OUT_FLOOR = 7 - 1  # of 36
+HELD_OUT_FLOOR_BY_LANGUAGE: dict[Language, int] = {"en": 3 - 1, "hi": 2 - 1, "hinglish": 2 - 1}
+
+
 @pytest.mark.promise("P14.1")
 def test_distress_quality_does_not_regress() -> None:
     """Guards what is true today: near-perfect on the tuning data, and the measured held-out level.
@@ -166,16 +185,22 @@ def test_distress_quality_does_not_regress() -> None:
     The held-out floors are regression guards, not targets: nothing was tuned to reach them.
     """
     whole, tuning, held_out = _report()
-    assert tuning.recall >= 0.95, tuning.missed
+    assert len(tuning.detected) >= TUNING_FLOOR, tuning.missed
     assert tuning.fpr <= 0.05, tuning.false_alarms
     assert held_out.fpr <= 0.05, held_out.false_alarms
-    assert held_out.recall >= 0.50, held_out.missed
-    assert whole.fpr <= 0.05
+    assert len(held_out.detected) >= HELD_OUT_FLOOR, held_out.missed
+    assert len(whole.detected) >= WHOLE_FLOOR, whole.missed
+    assert whole.fpr <= 0.05, whole.false_alarms
     assert whole.category >= 0.90, "category is wrong too often"
     assert whole.right_severity / len(whole.detected) >= 0.80, "severity is wrong too often"
     for lang in LANGUAGES:
         fitted = _by_language(TUNING_POSITIVES, TUNING_NEGATIVES, lang)
-        assert fitted.recall >= 0.95 and fitted.fpr <= 0.05, lang
+        assert len(fitted.detected) >= TUNING_FLOOR_BY_LANGUAGE[lang], (lang, fitted.missed)
+        assert fitted.fpr <= 0.05, (lang, fitted.false_alarms)
+        overall = _by_language(ALL_POSITIVES, ALL_NEGATIVES, lang)
+        assert len(overall.detected) >= WHOLE_FLOOR_BY_LANGUAGE[lang], (lang, overall.missed)
+        unseen = _by_language(HELD_OUT_POSITIVES, HELD_OUT_NEGATIVES, lang)
+        assert len(unseen.detected) >= HELD_OUT_FLOOR_BY_LANGUAGE[lang], (lang, unseen.missed)
 
 
 @pytest.mark.parametrize(
