@@ -35,6 +35,7 @@ REVIEW_SHOWN = 2  # messages on each side of the flagged one
 SNIPPET = 600
 GRIEVANCE_SHOWN = 300  # characters of each grievance in the queue
 QUEUE_SHOWN = 50  # grievances in one /grievances
+TARGETS = re.compile(r"u\d+(,|$)", re.IGNORECASE)
 POLICY_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 
 
@@ -64,7 +65,7 @@ ADMIN_COMMANDS: dict[str, AdminCommand] = {
     "reply": AdminCommand((OWNER, SUPPORT), "/reply <G-000012> <text>"),
     "resolve": AdminCommand((OWNER, SUPPORT), "/resolve <G-000012>"),
     "broadcast": AdminCommand((OWNER,), "/broadcast <service|marketing> <text>"),
-    "breach": AdminCommand((OWNER,), "/breach <text>"),
+    "breach": AdminCommand((OWNER,), "/breach [u3,u7] <text>"),
     "policy": AdminCommand((OWNER,), "/policy publish <version> <material|minor> <summary>"),
 }
 
@@ -407,6 +408,11 @@ class Admin:
         )
 
     async def _breach(self, role: str, args: str, channel: Channel) -> str:
+        """To every account whose data is held, or only to those named: /breach u3,u7 <text>."""
+        first, _, rest = args.strip().partition(" ")
+        if TARGETS.match(first):  # looks like a list: every entry must parse, or nothing is sent
+            targets = [parse_ref(ref, "u") for ref in first.split(",")]
+            return await self.broadcasts.start("breach", rest, channel, targets)
         return await self.broadcasts.start("breach", args, channel)
 
     async def resume_broadcasts(self) -> None:

@@ -43,7 +43,9 @@ class Broadcasts:
         self._running: set[int] = set()  # ids of broadcasts being sent right now
         self._pace = asyncio.Lock()  # one send at a time across every broadcast
 
-    async def start(self, kind: BroadcastKind, text: str, channel: Channel) -> str:
+    async def start(
+        self, kind: BroadcastKind, text: str, channel: Channel, targets: Sequence[int] = ()
+    ) -> str:
         """Record the broadcast, answer at once, and send it from a background task, so the
         operator's per-user lock is not held for the minutes a large broadcast takes."""
         from handlers.admin import BadArguments  # admin imports this module
@@ -54,7 +56,7 @@ class Broadcasts:
         if self.admin.channels is None:
             raise BadArguments(t("admin.no_transport"))
         repo = self.admin.deps.repo
-        broadcast_id = await repo.create_broadcast(kind, text)
+        broadcast_id = await repo.create_broadcast(kind, text, targets)
         n = await repo.count_broadcast_recipients(broadcast_id, kind)
         seconds = math.ceil(n * BROADCAST_PAUSE_SECONDS)
         await channel.send(

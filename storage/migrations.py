@@ -243,4 +243,15 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        7,
+        """
+        -- A breach notice may name the affected accounts; with no targets it goes to everyone.
+        CREATE TABLE broadcast_targets (
+            broadcast_id INTEGER NOT NULL REFERENCES broadcasts(id) ON DELETE CASCADE,
+            user_id INTEGER NOT NULL,
+            PRIMARY KEY (broadcast_id, user_id)
+        );
+        """,
+    ),
 ]

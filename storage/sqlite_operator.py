@@ -8,6 +8,7 @@ delivery; it never sends anyone the same message twice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,13 @@ OPEN_STATUSES = ("open", "acknowledged")
 
 _GRIEVANCE_COLUMNS = (
     "id, body_enc, status, created_at, ack_due, resolve_due, user_id, acknowledged_at"
+)
+
+
+# Everyone, unless the broadcast names its targets (two parameters: the broadcast id twice).
+_TARGETED = (
+    "(NOT EXISTS (SELECT 1 FROM broadcast_targets t WHERE t.broadcast_id = ?)"
+    " OR EXISTS (SELECT 1 FROM broadcast_targets t WHERE t.broadcast_id = ? AND t.user_id = u.id))"
 )
 
 
@@ -92,13 +100,20 @@ class OperatorQueries(SqliteBase):
 
     # -- broadcasts (P9.6, P12.4) ----------------------------------------------------------------
 
-    async def create_broadcast(self, kind: BroadcastKind, body: str) -> int:
+    async def create_broadcast(
+        self, kind: BroadcastKind, body: str, targets: Sequence[int] = ()
+    ) -> int:
+        """A new broadcast; `targets` limits it to those accounts (a breach affecting a few)."""
         async with self.transaction() as db:
             cur = await db.execute(
                 "INSERT INTO broadcasts (kind, body, created_at) VALUES (?, ?, ?)",
                 (kind, body, ts(self._clock.now())),
             )
             assert cur.lastrowid is not None
+            await db.executemany(
+                "INSERT OR IGNORE INTO broadcast_targets VALUES (?, ?)",
+                [(cur.lastrowid, user_id) for user_id in targets],
+            )
             return cur.lastrowid
 
     async def unfinished_broadcasts(self) -> list[Broadcast]:
@@ -115,19 +130,19 @@ class OperatorQueries(SqliteBase):
         for every batch, so a consent withdrawn mid-broadcast is honoured at once."""
         where, params = _recipients_where(kind)
         rows = await self._read(
-            f"SELECT u.id FROM users u WHERE {where} AND NOT EXISTS (SELECT 1 FROM"
-            " broadcast_deliveries d WHERE d.broadcast_id = ? AND d.user_id = u.id)"
+            f"SELECT u.id FROM users u WHERE {where} AND {_TARGETED} AND NOT EXISTS (SELECT 1"
+            " FROM broadcast_deliveries d WHERE d.broadcast_id = ? AND d.user_id = u.id)"
             " ORDER BY u.id LIMIT ?",
-            (*params, broadcast_id, limit),
+            (*params, broadcast_id, broadcast_id, broadcast_id, limit),
         )
         return [int(r[0]) for r in rows]
 
     async def count_broadcast_recipients(self, broadcast_id: int, kind: BroadcastKind) -> int:
         where, params = _recipients_where(kind)
         rows = await self._read(
-            f"SELECT COUNT(*) FROM users u WHERE {where} AND NOT EXISTS (SELECT 1 FROM"
-            " broadcast_deliveries d WHERE d.broadcast_id = ? AND d.user_id = u.id)",
-            (*params, broadcast_id),
+            f"SELECT COUNT(*) FROM users u WHERE {where} AND {_TARGETED} AND NOT EXISTS (SELECT 1"
+            " FROM broadcast_deliveries d WHERE d.broadcast_id = ? AND d.user_id = u.id)",
+            (*params, broadcast_id, broadcast_id, broadcast_id),
         )
         return int(rows[0][0])
 

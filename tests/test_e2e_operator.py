@@ -304,3 +304,23 @@ async def test_published_policy_versions_minor_told_once_material_must_be_accept
     ]
     audit = rows(db, "SELECT detail FROM audit_log WHERE action = '/policy'")
     assert ("version=2026-07-01 material=True summary_chars=17",) in audit
+
+
+@pytest.mark.promise("P12.4")
+async def test_a_breach_notice_can_name_only_the_affected_accounts(
+    tmp_path: Path, tg: FakeTelegram, llm: FakeOpenAI
+) -> None:
+    settings = operator_settings(tmp_path, tg, llm)
+    notice = "A support laptop with two accounts' grievance tickets was stolen."
+    async with Bot(settings, tg).running():
+        for user in (ALICE, BOB, CAROL):
+            await onboard(tg, user)
+        mark = tg.mark()
+        started = await say(tg, OWNER, f"/breach u1,u3 {notice}")
+        assert "2 user(s)" in started.text
+        await tg.wait_for_message(OWNER, lambda m: "finished" in m.text, after=mark)
+        assert "Usage:" in (await say(tg, OWNER, "/breach u1,ux oops")).text
+    reached = {
+        user for user in (ALICE, BOB, CAROL) if any(notice in m.text for m in tg.messages_to(user))
+    }
+    assert reached == {ALICE, CAROL}
