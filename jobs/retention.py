@@ -35,12 +35,16 @@ CATEGORIES = (
     "audit_log",
     "minor_markers",
     "processed_updates",
+    "broadcast_records",
+    "job_runs",
     "export_files",
 )
 
 
 # Telegram keeps an undelivered update for at most 24 hours; a week is ample to catch redelivery.
 PROCESSED_UPDATE_DAYS = 7
+# Who was sent a finished broadcast matters only while it might be resumed or questioned.
+BROADCAST_RECORD_DAYS = 90
 
 
 async def run_retention(
@@ -76,6 +80,12 @@ async def run_retention(
         ),
         "processed_updates": await repo.purge_processed_updates(
             now, days=PROCESSED_UPDATE_DAYS, batch=batch, dry_run=dry_run
+        ),
+        "broadcast_records": await repo.purge_broadcast_records(
+            now, days=BROADCAST_RECORD_DAYS, batch=batch, dry_run=dry_run
+        ),
+        "job_runs": await repo.purge_job_runs(
+            now, days=settings.audit_log_days, batch=batch, dry_run=dry_run
         ),
         "export_files": purge_export_files(now, directory=export_dir, dry_run=dry_run),
     }

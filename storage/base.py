@@ -283,3 +283,11 @@ class Repository(Protocol):
     async def purge_processed_updates(
         self, now: datetime, *, days: int, batch: int, dry_run: bool = False
     ) -> int: ...
+
+    async def purge_broadcast_records(
+        self, now: datetime, *, days: int, batch: int, dry_run: bool = False
+    ) -> int: ...
+
+    async def purge_job_runs(
+        self, now: datetime, *, days: int, batch: int, dry_run: bool = False
+    ) -> int: ...

@@ -228,6 +228,34 @@ class RetentionQueries(SqliteBase):
             dry_run,
         )
 
+    async def purge_broadcast_records(
+        self, now: datetime, *, days: int, batch: int, dry_run: bool = False
+    ) -> int:
+        """Finished broadcasts (with their delivery and target rows) older than `days`; the audit
+        log keeps that they happened."""
+        return await self._purge(
+            "broadcasts",
+            "id",
+            "SELECT b.id FROM broadcasts b WHERE b.finished_at IS NOT NULL AND b.finished_at < ?",
+            (ts(now - timedelta(days=days)),),
+            batch,
+            dry_run,
+        )
+
+    async def purge_job_runs(
+        self, now: datetime, *, days: int, batch: int, dry_run: bool = False
+    ) -> int:
+        """The record of job runs older than `days`, keeping each job's newest run."""
+        return await self._purge(
+            "job_runs",
+            "id",
+            "SELECT r.id FROM job_runs r WHERE r.started_at < ?"
+            " AND r.id NOT IN (SELECT MAX(id) FROM job_runs GROUP BY job)",
+            (ts(now - timedelta(days=days)),),
+            batch,
+            dry_run,
+        )
+
     async def _purge(
         self,
         table: str,

@@ -398,6 +398,8 @@ EVERY_ONE = {
     "audit_log": 1,
     "minor_markers": 1,
     "processed_updates": 0,
+    "broadcast_records": 0,
+    "job_runs": 0,
     "export_files": 0,
 }
 
@@ -430,8 +432,9 @@ async def test_job_runs_record_when_and_what_with_counts_only_in_the_logs(
     assert run.finished_at is not None and run.finished_at >= run.started_at
     assert await repo.last_finished_run(JOB) == run
     assert scalar(repo, "SELECT removed FROM job_runs") == (
-        '{"audit_log": 1, "autodelete_messages": 2, "closed_accounts": 1, "export_files": 0,'
-        ' "minor_markers": 1, "payment_records": 2, "processed_updates": 0, "safety_records": 2}'
+        '{"audit_log": 1, "autodelete_messages": 2, "broadcast_records": 0, "closed_accounts": 1,'
+        ' "export_files": 0, "job_runs": 0, "minor_markers": 1, "payment_records": 2,'
+        ' "processed_updates": 0, "safety_records": 2}'
     )
     done = [r for r in caplog_all.records if r.msg == "retention.run"]
     assert len(done) == 1 and done[0].__dict__["closed_accounts"] == 1
@@ -617,3 +620,20 @@ async def test_handled_update_ids_are_forgotten_after_a_week(
     assert not await repo.first_delivery(1001)  # still remembered: a redelivery is ignored
     clock.advance(hours=2)
     assert await repo.purge_processed_updates(clock.now(), days=7, batch=10) == 1
+
+
+async def test_old_broadcast_records_and_job_runs_go_the_newest_run_stays(
+    repo: SqliteRepository, clock: FrozenClock
+) -> None:
+    broadcast = await repo.create_broadcast("service", "hello", [])
+    await repo.claim_delivery(broadcast, 1)
+    await repo.finish_broadcast(broadcast)
+    first = await repo.start_job_run("retention", clock.now(), dry_run=False)
+    await repo.finish_job_run(first, clock.now(), {})
+    clock.advance(days=400)
+    second = await repo.start_job_run("retention", clock.now(), dry_run=False)
+    await repo.finish_job_run(second, clock.now(), {})
+    assert await repo.purge_broadcast_records(clock.now(), days=90, batch=10) == 1
+    assert await repo.broadcast_deliveries(broadcast) == 0
+    assert await repo.purge_job_runs(clock.now(), days=365, batch=10) == 1
+    assert [r.id for r in await repo.last_runs()] == [second]
