@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 from pathlib import Path
 
 from tests.conftest import MASTER_KEY
-from tests.fakes import FakeOpenAI
+from tests.fakes import FakeOpenAI, FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,3 +83,39 @@ async def test_without_a_master_key_one_is_created_owner_only_with_a_loud_warnin
     _, err = await asyncio.wait_for(proc.communicate(b""), timeout=60)
     assert proc.returncode == 2 and "does not match this database" in err.decode()
     assert "Traceback" not in err.decode()
+
+
+async def test_the_run_command_serves_telegram_and_stops_cleanly(
+    tmp_path: Path, tg: FakeTelegram, llm: FakeOpenAI
+) -> None:
+    """`python -m bot run` end to end: long polling, logs without the token, a clean Ctrl-C."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AMIGO_", "OPENAI_"))}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        TELEGRAM_BOT_TOKEN=tg.token,
+        AMIGO_MASTER_KEY=MASTER_KEY,
+        AMIGO_TELEGRAM__API_BASE_URL=tg.base_url.removesuffix("/bot"),
+        AMIGO_TELEGRAM__POLL_TIMEOUT_SECONDS="1",
+        AMIGO_LLM__BASE_URL=llm.base_url,
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await tg.wait_for_call("setMyCommands", timeout=30)
+        tg.send_text(77, "/start")
+        await tg.wait_for_message(77, lambda m: "18 or older?" in m.text, timeout=30)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+    assert proc.returncode == 0, err.decode()[-2000:]
+    logs = err.decode()
+    assert '"event": "bot.started"' in logs and tg.token not in logs
+    assert "Traceback" not in logs
