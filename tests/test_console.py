@@ -1,4 +1,5 @@
-"""`python -m bot console`: the same handlers, onboarding and storage, in a terminal."""
+"""The command line: `python -m bot console` (the same handlers, onboarding and storage, in a
+terminal) and `python -m bot run` (the real bot), each as a subprocess."""
 
 from __future__ import annotations
 
@@ -14,27 +15,35 @@ from tests.fakes import FakeOpenAI, FakeTelegram
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def test_console_onboards_and_chats(tmp_path: Path, llm: FakeOpenAI) -> None:
+def clean_env(**extra: str) -> dict[str, str]:
+    """This machine's environment without any Amigo or OpenAI setting, plus `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AMIGO_", "OPENAI_"))}
-    env.update(
-        PYTHONPATH=str(ROOT),
+    return {**env, "PYTHONPATH": str(ROOT), **extra}
+
+
+async def bot(command: str, cwd: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        command,
+        cwd=cwd,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def test_console_onboards_and_chats(tmp_path: Path, llm: FakeOpenAI) -> None:
+    env = clean_env(
         AMIGO_MASTER_KEY=MASTER_KEY,
         AMIGO_STORAGE__DATABASE_PATH=str(tmp_path / "amigo.db"),
         AMIGO_LLM__BASE_URL=llm.base_url,
         OPENAI_API_KEY="test",
     )
     script = "\n".join(["/start", "1", "1", "2", "2", "Sam", "1", "1", "hello there", ""])
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "console",
-        cwd=tmp_path,
-        env=env,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await bot("console", tmp_path, env)
     out, err = await asyncio.wait_for(proc.communicate(script.encode()), timeout=60)
     text = out.decode()
     assert proc.returncode == 0, err.decode()
@@ -48,19 +57,8 @@ async def test_console_onboards_and_chats(tmp_path: Path, llm: FakeOpenAI) -> No
 async def test_without_a_master_key_one_is_created_owner_only_with_a_loud_warning(
     tmp_path: Path, llm: FakeOpenAI
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AMIGO_", "OPENAI_"))}
-    env.update(PYTHONPATH=str(ROOT), AMIGO_LLM__BASE_URL=llm.base_url)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "console",
-        cwd=tmp_path,
-        env=env,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    env = clean_env(AMIGO_LLM__BASE_URL=llm.base_url)
+    proc = await bot("console", tmp_path, env)
     _, err = await asyncio.wait_for(proc.communicate(b"/help\n"), timeout=60)
     key = tmp_path / "data" / "master.key"
     assert key.exists() and key.stat().st_mode & 0o077 == 0
@@ -68,18 +66,7 @@ async def test_without_a_master_key_one_is_created_owner_only_with_a_loud_warnin
     db = tmp_path / "data" / "amigo.db"
     assert db.exists() and db.stat().st_mode & 0o077 == 0
     # A different key than the database was made with is refused in one line.
-    env["AMIGO_MASTER_KEY"] = "00" * 32
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "console",
-        cwd=tmp_path,
-        env=env,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await bot("console", tmp_path, {**env, "AMIGO_MASTER_KEY": "00" * 32})
     _, err = await asyncio.wait_for(proc.communicate(b""), timeout=60)
     assert proc.returncode == 2 and "does not match this database" in err.decode()
     assert "Traceback" not in err.decode()
@@ -89,25 +76,14 @@ async def test_the_run_command_serves_telegram_and_stops_cleanly(
     tmp_path: Path, tg: FakeTelegram, llm: FakeOpenAI
 ) -> None:
     """`python -m bot run` end to end: long polling, logs without the token, a clean Ctrl-C."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AMIGO_", "OPENAI_"))}
-    env.update(
-        PYTHONPATH=str(ROOT),
+    env = clean_env(
         TELEGRAM_BOT_TOKEN=tg.token,
         AMIGO_MASTER_KEY=MASTER_KEY,
         AMIGO_TELEGRAM__API_BASE_URL=tg.base_url.removesuffix("/bot"),
         AMIGO_TELEGRAM__POLL_TIMEOUT_SECONDS="1",
         AMIGO_LLM__BASE_URL=llm.base_url,
     )
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await bot("run", tmp_path, env)
     try:
         await tg.wait_for_call("setMyCommands", timeout=30)
         tg.send_text(77, "/start")
