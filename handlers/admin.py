@@ -195,9 +195,7 @@ class Admin:
                 raise BadArguments(t("admin.no_such", what=target))
             flag_id, user_id, message_id = flag.id, flag.user_id, flag.message_id
         else:
-            user_id = parse_ref(target, "u")
-            if await repo.account_status(user_id) is None:
-                raise BadArguments(t("admin.no_such", what=target))
+            user_id = await self._known_user(target)
         shown = await repo.messages_around(user_id, message_id, REVIEW_SHOWN)
         await repo.record_staff_access(user_id, role, category)
         if flag_id is not None:
@@ -212,11 +210,9 @@ class Admin:
 
     async def _ban(self, role: str, args: str, channel: Channel) -> str:
         target, _, reason = args.partition(" ")
-        user_id = parse_ref(target, "u")
+        user_id = await self._known_user(target)
         if not reason.strip():
             raise BadArguments(t("admin.need_reason"))
-        if await self.deps.repo.account_status(user_id) is None:
-            raise BadArguments(t("admin.no_such", what=target))
         reviewed = await self.deps.repo.last_review(user_id)
         if reviewed is None or self.deps.clock.now() - reviewed > self.ban_window:
             raise BadArguments(t("admin.review_first", user=user_id))
@@ -228,18 +224,14 @@ class Admin:
         return f"user={user_id} reason={reason.strip()}"
 
     async def _unban(self, role: str, args: str, channel: Channel) -> str:
-        user_id = parse_ref(args, "u")
-        if await self.deps.repo.account_status(user_id) is None:
-            raise BadArguments(t("admin.no_such", what=args))
+        user_id = await self._known_user(args)
         await self.deps.repo.set_banned(user_id, False)
         await self._tell(user_id, t("admin.unbanned_notice"))
         await channel.send(Reply(t("admin.done", what=f"u{user_id} unbanned")))
         return f"user={user_id}"
 
     async def _minor(self, role: str, args: str, channel: Channel) -> str:
-        user_id = parse_ref(args, "u")
-        if await self.deps.repo.account_status(user_id) is None:
-            raise BadArguments(t("admin.no_such", what=args))
+        user_id = await self._known_user(args)
         await self._tell(user_id, t("admin.minor_notice"))
         await self.deps.repo.mark_minor_account(user_id)
         deleted = await self.deps.repo.delete_account(user_id)
@@ -447,6 +439,13 @@ class Admin:
             Reply(t("admin.policy_published", version=version, kind=weight, date=date, how=how))
         )
         return f"version={version} material={material} summary_chars={len(summary)}"
+
+    async def _known_user(self, ref: str) -> int:
+        """The user id in `ref` (u34), if that account exists; otherwise a one-line error."""
+        user_id = parse_ref(ref, "u")
+        if await self.deps.repo.account_status(user_id) is None:
+            raise BadArguments(t("admin.no_such", what=ref))
+        return user_id
 
     async def _tell(self, user_id: int, text: str) -> bool:
         """Tell a user something in their own chat (their chat id is sealed at rest); False when
