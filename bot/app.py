@@ -30,6 +30,7 @@ from bot.telegram_adapter import (
 )
 from bot.tokens import make_counter
 from handlers.deps import Deps, HandlerConfig, HelplineInfo
+from handlers.distress_model import shipped_model
 from handlers.guard import Limits
 from handlers.ports import ChatModel
 from handlers.router import Dispatcher
@@ -134,6 +135,7 @@ class Services:
                     settings.llm, secrets.openai_api_key, settings.limits.max_concurrent_llm_calls
                 )
             tokens = make_counter(settings.llm.tokenizer_file)
+            shipped_model()  # load the distress weights now: a broken install fails at start-up
         except BaseException:
             await repo.close()
             raise
