@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
+from handlers.signals import detect_distress
 from storage.clock import FrozenClock
 from tests.conftest import CANARY, Bot, settings_for
 from tests.e2e import onboard, say
@@ -156,11 +157,8 @@ async def test_a_banned_account_is_refused_and_nothing_is_stored(
 async def test_distress_surfaces_helplines_and_records_no_text(
     bot: Bot, tg: FakeTelegram, llm: FakeOpenAI
 ) -> None:
-    from handlers.signals import detect_distress
-
     phrase = "I want to kill myself tonight"
-    if detect_distress(phrase) is None:
-        pytest.skip("the distress detector is not in this build yet")
+    assert detect_distress(phrase) is not None
     await onboard(tg, ALICE)
     llm.enqueue("I'm really glad you told me. I'm here with you.")
     mark = tg.mark()
@@ -205,8 +203,9 @@ async def test_the_companion_says_it_is_an_ai_when_asked_and_every_three_hours(
 async def test_a_configured_moderation_endpoint_is_used_as_well(
     tmp_path: Path, tg: FakeTelegram, llm: FakeOpenAI
 ) -> None:
-    subtle = "everything feels grey and I keep thinking about the bridge"
-    llm.flagged_phrases.add("the bridge")
+    subtle = "tell me about the old quarry road again"  # the built-in check lets it pass
+    assert detect_distress(subtle) is None
+    llm.flagged_phrases.add("quarry road")
     settings = settings_for(
         tmp_path, tg, llm, AMIGO_SAFETY__MODERATION_MODEL="omni-moderation-latest"
     )

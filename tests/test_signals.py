@@ -24,8 +24,11 @@ from tests.signal_phrases import (
     AI_POSITIVES,
     EN_NEGATIVES,
     EN_POSITIVES,
+    EVERYDAY_NEGATIVES,
     HELD_OUT_NEGATIVES,
     HELD_OUT_POSITIVES,
+    HELD_OUT_V4_NEGATIVES,
+    HELD_OUT_V4_POSITIVES,
     HI_NEGATIVES,
     HI_POSITIVES,
     HINGLISH_NEGATIVES,
@@ -61,8 +64,8 @@ TUNING_NEGATIVES = [
     *SPENT_HELD_OUT_V2_NEGATIVES,
     *ROUND5_NEGATIVES,
 ]
-ALL_POSITIVES = [*TUNING_POSITIVES, *HELD_OUT_POSITIVES]
-ALL_NEGATIVES = [*TUNING_NEGATIVES, *HELD_OUT_NEGATIVES]
+ALL_POSITIVES = [*TUNING_POSITIVES, *HELD_OUT_POSITIVES, *HELD_OUT_V4_POSITIVES]
+ALL_NEGATIVES = [*TUNING_NEGATIVES, *HELD_OUT_NEGATIVES, *HELD_OUT_V4_NEGATIVES]
 LANGUAGES: tuple[Language, ...] = ("en", "hi", "hinglish")
 PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -111,19 +114,23 @@ def _by_language(
 def _report() -> tuple[Scores, Scores, Scores]:
     whole = Scores(ALL_POSITIVES, ALL_NEGATIVES)
     tuning = Scores(TUNING_POSITIVES, TUNING_NEGATIVES)
-    held_out = Scores(HELD_OUT_POSITIVES, HELD_OUT_NEGATIVES)
+    v3 = Scores(HELD_OUT_POSITIVES, HELD_OUT_NEGATIVES)
+    v4 = Scores(HELD_OUT_V4_POSITIVES, HELD_OUT_V4_NEGATIVES)
     print()
     print(whole.line("whole set"))
     for lang in LANGUAGES:
         print(_by_language(ALL_POSITIVES, ALL_NEGATIVES, lang).line(f"  {lang}"))
-    print(tuning.line("tuning (fitted)"))
-    print(held_out.line("held-out v3 (honest)"))
+    print(tuning.line("rules' tuning data"))
+    print(v3.line("held-out v3"))
+    print(v4.line("held-out v4 (honest)"))
     for lang in LANGUAGES:
-        print(_by_language(HELD_OUT_POSITIVES, HELD_OUT_NEGATIVES, lang).line(f"  {lang}"))
-    print("earlier held-out sets, as measured once before they were spent on tuning:")
-    print("  v1 recall 20/36 = 0.556 FPR 0/24; v2 recall 19/36 = 0.528 FPR 0/24")
-    print("held-out misses:", *held_out.missed, sep="\n  ")
-    return whole, tuning, held_out
+        print(_by_language(HELD_OUT_V4_POSITIVES, HELD_OUT_V4_NEGATIVES, lang).line(f"  {lang}"))
+    print("earlier held-out sets, as measured once before they were spent:")
+    print("  v1 recall 20/36 = 0.556 FPR 0/24; v2 recall 19/36 = 0.528 FPR 0/24 (rules alone)")
+    print("  v3 recall  7/36 = 0.194 FPR 0/24 (rules alone)")
+    print("misses:", *whole.missed, sep="\n  ")
+    print("false alarms:", *whole.false_alarms, sep="\n  ")
+    return whole, tuning, v4
 
 
 # --- the labelled data itself ------------------------------------------------------------------
@@ -138,6 +145,7 @@ def test_the_labelled_data_is_big_and_varied_enough() -> None:
     assert len(TUNING_NEGATIVES) >= 90
     assert len(ALL_POSITIVES) + len(ALL_NEGATIVES) >= 200
     assert len(HELD_OUT_POSITIVES) >= 30 and len(HELD_OUT_NEGATIVES) >= 20
+    assert len(HELD_OUT_V4_POSITIVES) >= 90 and len(HELD_OUT_V4_NEGATIVES) >= 60
     for lang in LANGUAGES:
         mine = [p for p in core if p.lang == lang]
         assert {p.category for p in mine} == {"suicide", "self_harm", "harm_to_others"}, lang
@@ -155,9 +163,9 @@ def test_the_labelled_data_is_big_and_varied_enough() -> None:
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "Measured honestly: held-out v3 recall is 7/36 = 0.19 (FPR 0/24), so whole-set recall is "
-        "285/314 = 0.908 < 0.95 (FPR 0/269). Held-out v2 was 19/36 before it was spent; v3 is "
-        "not tuned on; see the module report."
+        "Measured honestly: rules + classifier catch 369/404 = 0.913 of all positives (FPR "
+        "8/329 = 0.024); on held-out v4, unseen by rules and training, 68/90 = 0.756 (FPR 4/60). "
+        "Hinglish is weakest (16/30 on v4). See the module report."
     ),
 )
 def test_distress_recall_and_false_positive_rate_on_the_whole_labelled_set() -> None:
@@ -168,39 +176,63 @@ def test_distress_recall_and_false_positive_rate_on_the_whole_labelled_set() -> 
     assert whole.recall >= 0.95, whole.missed
 
 
-# Regression floors: the counts measured on the day the rules were last frozen (fifth round, held-out
-# v3 measured once), minus one miss of headroom. Detected counts, not rates, so one lost phrase shows.
-TUNING_FLOOR = 278 - 1  # of 278
-TUNING_FLOOR_BY_LANGUAGE: dict[Language, int] = {"en": 106 - 1, "hi": 77 - 1, "hinglish": 95 - 1}
-WHOLE_FLOOR = 285 - 1  # of 314
-WHOLE_FLOOR_BY_LANGUAGE: dict[Language, int] = {"en": 109 - 1, "hi": 79 - 1, "hinglish": 97 - 1}
-HELD_OUT_FLOOR = 7 - 1  # of 36
-HELD_OUT_FLOOR_BY_LANGUAGE: dict[Language, int] = {"en": 3 - 1, "hi": 2 - 1, "hinglish": 2 - 1}
+# Regression floors: the counts measured when the classifier was frozen (2026-11-28, held-out v4
+# measured once), minus one of headroom. Detected counts, not rates, so one lost phrase shows.
+TUNING_FLOOR = 278 - 1  # of 278 (the rules' own tuning phrases)
+WHOLE_FLOOR = 369 - 1  # of 404
+WHOLE_FLOOR_BY_LANGUAGE: dict[Language, int] = {"en": 142 - 1, "hi": 112 - 1, "hinglish": 115 - 1}
+V4_FLOOR = 68 - 1  # of 90
+V4_FLOOR_BY_LANGUAGE: dict[Language, int] = {"en": 26 - 1, "hi": 26 - 1, "hinglish": 16 - 1}
+FALSE_ALARMS_CEILING = 8 + 1  # of 329
 
 
 @pytest.mark.promise("P14.1")
 def test_distress_quality_does_not_regress() -> None:
-    """Guards what is true today: near-perfect on the tuning data, and the measured held-out level.
-
-    The held-out floors are regression guards, not targets: nothing was tuned to reach them.
-    """
-    whole, tuning, held_out = _report()
+    """Guards what is true today; the held-out floors are regression guards, not targets."""
+    whole, tuning, v4 = _report()
     assert len(tuning.detected) >= TUNING_FLOOR, tuning.missed
-    assert tuning.fpr <= 0.05, tuning.false_alarms
-    assert held_out.fpr <= 0.05, held_out.false_alarms
-    assert len(held_out.detected) >= HELD_OUT_FLOOR, held_out.missed
     assert len(whole.detected) >= WHOLE_FLOOR, whole.missed
+    assert len(v4.detected) >= V4_FLOOR, v4.missed
+    assert len(whole.false_alarms) <= FALSE_ALARMS_CEILING, whole.false_alarms
     assert whole.fpr <= 0.05, whole.false_alarms
     assert whole.category >= 0.90, "category is wrong too often"
     assert whole.right_severity / len(whole.detected) >= 0.80, "severity is wrong too often"
     for lang in LANGUAGES:
-        fitted = _by_language(TUNING_POSITIVES, TUNING_NEGATIVES, lang)
-        assert len(fitted.detected) >= TUNING_FLOOR_BY_LANGUAGE[lang], (lang, fitted.missed)
-        assert fitted.fpr <= 0.05, (lang, fitted.false_alarms)
         overall = _by_language(ALL_POSITIVES, ALL_NEGATIVES, lang)
         assert len(overall.detected) >= WHOLE_FLOOR_BY_LANGUAGE[lang], (lang, overall.missed)
-        unseen = _by_language(HELD_OUT_POSITIVES, HELD_OUT_NEGATIVES, lang)
-        assert len(unseen.detected) >= HELD_OUT_FLOOR_BY_LANGUAGE[lang], (lang, unseen.missed)
+        unseen = _by_language(HELD_OUT_V4_POSITIVES, HELD_OUT_V4_NEGATIVES, lang)
+        assert len(unseen.detected) >= V4_FLOOR_BY_LANGUAGE[lang], (lang, unseen.missed)
+
+
+@pytest.mark.promise("P14.1")
+def test_the_classifier_adds_recall_and_never_overrides_a_negation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The model is asked only when no rule fires and no rule's context vetoed a match."""
+    both = Scores(HELD_OUT_V4_POSITIVES, HELD_OUT_V4_NEGATIVES)
+    monkeypatch.setattr("handlers.signals._model_signal", lambda norm: None)
+    rules = Scores(HELD_OUT_V4_POSITIVES, HELD_OUT_V4_NEGATIVES)
+    print(rules.line("v4, rules alone"), both.line("v4, rules + model"), sep="\n")
+    assert len(both.detected) >= len(rules.detected) + 10
+    monkeypatch.undo()
+    assert detect_distress("I'm not going to kill myself, just venting") is None
+    assert detect_distress("मैं मरना नहीं चाहता, बस थक गया हूँ") is None
+
+
+@pytest.mark.promise("P14.1")
+def test_ordinary_chat_almost_never_raises_a_signal() -> None:
+    """Most of what a companion hears is everyday chat: a false alarm there is what users meet."""
+    everyday = Scores([], EVERYDAY_NEGATIVES)
+    print(f"everyday chat: {len(everyday.false_alarms)}/{everyday.negatives} false alarms")
+    assert len(everyday.false_alarms) <= 2, everyday.false_alarms
+    for text in (
+        "thanks",
+        "sorry",
+        "न" * 4096,
+        "kept even if the reply fails",
+        "ok bye, good night",
+    ):
+        assert detect_distress(text) is None, text
 
 
 @pytest.mark.parametrize(
@@ -359,13 +391,13 @@ def test_long_adversarial_messages_stay_fast() -> None:
 
 
 def test_importing_the_module_compiles_no_rules() -> None:
-    """Rule tables are built on first use, so importing handlers stays cheap."""
+    """Rule tables and the classifier load on first use, so importing handlers stays cheap."""
     code = (
         "import handlers.signals as s; "
         "print(s._distress_rules.cache_info().currsize, s._minor_rules.cache_info().currsize, "
-        "s._ai_rule.cache_info().currsize)"
+        "s._ai_rule.cache_info().currsize, s.shipped_model.cache_info().currsize)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30
     )
-    assert out.stdout.split() == ["0", "0", "0"]
+    assert out.stdout.split() == ["0", "0", "0", "0"]
