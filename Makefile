@@ -34,6 +34,7 @@ bench: $(STAMP)  ## print the numbers recorded in docs/benchmarks.md
 	$(PY) -m tests.benchmarks.export_bench
 	$(PY) -m tests.benchmarks.purge_bench
 	$(PY) -m tests.benchmarks.chat_bench
+	$(PY) -m tests.benchmarks.signals_bench
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
