@@ -1650,6 +1650,7 @@ _CATEGORY_RANK: dict[Category, int] = {"suicide": 0, "self_harm": 1, "harm_to_ot
 
 
 _MODEL_MIN_WORDS = 3
+_MODEL_MIN_LETTERS = 12
 _PUNCTUATION = frozenset({".", "?", ","})
 _MODEL_CATEGORY: dict[str, Category] = {
     "suicide": "suicide",
@@ -1661,10 +1662,11 @@ _MODEL_CATEGORY: dict[str, Category] = {
 def _model_signal(norm: str) -> Distress | None:
     """The trained classifier's verdict, for phrasing the rules do not know.
 
-    Only on messages of three words or more: with one or two words a single feature decides, and
-    "thanks", "sorry" or "न" alone are no signal (the rules still see every short message).
+    Only on messages of three words and a dozen letters or more: on less, a single feature decides,
+    and "thanks", "sorry", "न" or "h:i㈀" are no signal (the rules still see every short message).
     """
-    if sum(tok not in _PUNCTUATION for tok in norm.split()) < _MODEL_MIN_WORDS:
+    words = [tok for tok in norm.split() if tok not in _PUNCTUATION]
+    if len(words) < _MODEL_MIN_WORDS or sum(map(len, words)) < _MODEL_MIN_LETTERS:
         return None
     model = shipped_model()
     verdict = model.predict(norm)

@@ -229,6 +229,7 @@ def test_ordinary_chat_almost_never_raises_a_signal() -> None:
         "thanks",
         "sorry",
         "न" * 4096,
+        "H:I㈀",
         "kept even if the reply fails",
         "ok bye, good night",
     ):
