@@ -25,8 +25,8 @@ What it is worth, measured in tests/test_signals.py on tests/signal_phrases.py (
 on held-out v4, written by someone who saw neither rules nor training data, the rules alone catch
 21/90 and rules + classifier 68/90 (English 26/30, Hindi 26/30, Hinglish 16/30), with 4 false
 alarms in 60 tricky negatives (all four from the rules) and none in 150 everyday messages. Over all
-404 labelled positives, 369 (0.913); 8 false alarms in 329 tricky negatives. So it is a good first line, not yet the brief's 0.95;
-chat also asks the moderation port when one is configured. Where a choice had to be made, the
+404 labelled positives, 369 (0.913); 8 false alarms in 329 tricky negatives. So it is a good first
+line, not yet the brief's 0.95; chat also asks the moderation port when one is configured. Where a choice had to be made, the
 detector leans towards firing, since a false alarm costs a gentle check-in and a miss can cost more.
 """
 
