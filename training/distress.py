@@ -127,7 +127,9 @@ class Trainer:
 
     def risk(self, text: str) -> float:
         x = self._x(normalise_for_distress(text))
-        logits = [self.b[h] + sum(self.w[h][i] * v for i, v in x.items()) for h in range(4)]
+        logits = [
+            self.b[h] + sum(self.w[h][i] * v for i, v in x.items()) for h in range(len(CLASSES))
+        ]
         top = max(logits)
         exps = [math.exp(z - top) for z in logits]
         return 1.0 - exps[0] / sum(exps)
