@@ -1639,6 +1639,56 @@ def _context_allows(rule: _Compiled, text: str, match: re.Match[str]) -> bool:
     return True
 
 
+_THIRD_NOUNS = _OTHER | _tokens(
+    "dost dosto friend sister brother behen bhai didi cousin roommate beti beta bhabhi saheli "
+    "colleague classmate दोस्त सहेली बहन भाई दीदी बेटी बेटा"
+)
+
+
+@functools.cache
+def _not_now_patterns() -> tuple[
+    re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]
+]:
+    """Compiled on first use: history, quoted speech and a friend's habit (see _not_now)."""
+    past = r"^ (?:[^ .?,]+ ){0,2}(?:tha|thi|the|थे|था|थी)(?= )"
+    recovered = (
+        r"(?<= )(?:ab|अब|now) (?:[^ .?]+ ){0,4}(?:better|beter|theek|thik|fine|ok|okay|khush|"
+        r"ठीक|बेहतर|खुश|बीत|beet|nikal)(?= )|(?<= )(?:therapy|थेरेपी) se(?= )|(?<= )थेरेपी से(?= )"
+    )
+    quoted = r"(?<= )(?:ne|ने) (?:bola|boli|kaha|kha|bol diya|keh diya|कहा|बोला|बोली)(?= )"
+    habit = r"^ (?:hai|h|he|hain|है|हैं)(?= )"
+    return (
+        re.compile(_prepare(past)),
+        re.compile(_prepare(recovered)),
+        re.compile(_prepare(quoted)),
+        re.compile(_prepare(habit)),
+    )
+
+
+def _not_now(text: str, match: re.Match[str]) -> bool:
+    """A match that is not the writer's present risk, read from the words around it.
+
+    - history the writer says is over: "pehle marne ke khayal aate the, par ab therapy se better hu"
+    - someone else's words: "mummy ne bola ... jaan se maar dungi" (not "mai ne bola", that is me)
+    - a friend's habit: "meri dost khud ko cut karti hai" ("karti hu" would be the writer)
+    """
+    past, recovered, quoted, habit = _not_now_patterns()
+    after = text[match.end() :]
+    if past.search(after) and recovered.search(after):
+        return True
+    sentence_start = max(text.rfind(" . ", 0, match.start()), text.rfind(" ? ", 0, match.start()))
+    before = text[sentence_start + 1 : match.start() + 1]
+    for said in quoted.finditer(before):
+        speaker = before[: said.start()].split()[-1:]
+        if not speaker or speaker[0] not in _FIRST:
+            return True
+    return (
+        bool(habit.search(after))
+        and match.group().rstrip()[-2:] in {"ti", "ta", "te", "ती", "ता", "ते"}
+        and any(tok in _THIRD_NOUNS for tok in _clause_before(text, match.start()))
+    )
+
+
 def _sentence_of(text: str, start: int, end: int) -> str:
     left = max(text.rfind(" . ", 0, start), text.rfind(" ? ", 0, start))
     rights = [i for i in (text.find(" . ", end), text.find(" ? ", end)) if i >= 0]
@@ -1688,7 +1738,9 @@ def detect_distress(text: str) -> Distress | None:
     vetoed = False  # a rule matched, but its context says "not me, not now, not a person"
     for rule in rules:
         for match in rule.regex.finditer(norm):
-            if not _context_allows(rule, norm, match):
+            if not _context_allows(rule, norm, match) or (
+                rule.context != "none" and _not_now(norm, match)
+            ):
                 vetoed = True
                 continue
             if rule.category == "harm_to_others" and non_human.search(

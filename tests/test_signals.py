@@ -315,6 +315,28 @@ def test_negation_and_third_person_do_not_fire_but_the_first_person_does() -> No
     assert detect_distress("I want to die tonight") == Distress("suicide", "high")
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # history the writer says is over, and history that is back
+        ("pehle marne ke khayal aate the par ab therapy se kaafi better hu", None),
+        ("पहले आत्महत्या के बारे में सोचता था, अब वो दौर बीत गया", None),
+        ("pehle marne ke khayal aate the, ab phir se aa rahe hai", Distress("suicide", "medium")),
+        # someone else's words, and the writer's own
+        ("mummy ne bola aaj late aaya toh jaan se maar dungi", None),
+        ("mai ne bola main khud ko khatam kar lunga", Distress("suicide", "high")),
+        # a friend's habit, and the writer's own
+        ("meri dost khud ko cut karti hai, kaise help karu", None),
+        ("main khud ko cut karti hu roz", Distress("self_harm", "medium")),
+        ("meri dost bolti hai main khud ko cut karti hu", Distress("self_harm", "medium")),
+    ],
+)
+def test_history_quoted_words_and_a_friends_habit_are_not_the_writers_present_risk(
+    text: str, expected: Distress | None
+) -> None:
+    assert detect_distress(text) == expected
+
+
 # --- minor signal and "are you an AI?" ---------------------------------------------------------
 
 
