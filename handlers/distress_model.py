@@ -3,10 +3,12 @@
 The rules in handlers/signals.py are precise but only catch phrasing close to what they were written
 against. This model generalises a little further: a logistic regression over hashed word and
 character n-grams of the normalised text (character n-grams survive Hinglish spelling drift and
-Devanagari variants). It was trained by `python -m training.distress` on the corpus in
-training/distress/corpus/, which is separate from the evaluation phrases in tests/. The weights are
-package data (`distress_model.bin`, int8, under 1 MiB): nothing is downloaded, ever, and the text
-never leaves the process. Loaded on first use, not at import.
+Devanagari variants), each weighted by its inverse document frequency so that rare, telling
+n-grams count for more than ones every message has. It was trained by `python -m training.distress`
+on the corpus in training/distress/corpus/, which is separate from the evaluation phrases in tests/.
+The weights are package data (`distress_model.bin`, int8 weights and uint8 idf, under 1 MiB):
+nothing is downloaded, ever, and the text never leaves the process. Loaded on first use, not at
+import.
 
 Five heads share one feature space: four class logits (none, suicide, self-harm, harm to others)
 and one severity logit (high vs medium), trained on the positives only.
@@ -25,7 +27,7 @@ from importlib import resources
 from itertools import pairwise
 from typing import Any
 
-MAGIC = b"AMIGODM1"
+MAGIC = b"AMIGODM2"
 CLASSES = ("none", "suicide", "self_harm", "harm_to_others")
 HEADS = len(CLASSES) + 1  # the last head is severity: > 0 means "high"
 MODEL_FILE = "distress_model.bin"
@@ -66,28 +68,38 @@ class Verdict:
         return CLASSES[best]
 
 
-class DistressModel:
-    """Dense int8 weights, one row of `dim` per head, plus a per-head scale and bias."""
+def feature_vector(norm: str, idf: array[int]) -> dict[int, float]:
+    """Sparse tf-idf vector of a message: presence times idf, scaled to unit length.
 
-    def __init__(self, header: dict[str, Any], weights: array[int]) -> None:
+    Training and inference both call this, so the model sees at run time exactly what it learnt on.
+    """
+    weights = {i: float(idf[i]) for i in set(features(norm, len(idf)))}
+    length = math.sqrt(sum(v * v for v in weights.values()))
+    return {i: v / length for i, v in weights.items()} if length else {}
+
+
+class DistressModel:
+    """Dense int8 weights, one row of `dim` per head, a per-head scale and bias, and the idf row."""
+
+    def __init__(self, header: dict[str, Any], weights: array[int], idf: array[int]) -> None:
         self.header = header
         self.dim: int = header["dim"]
         self.threshold: float = header["threshold"]
         self.scales: list[float] = header["scales"]
         self.biases: list[float] = header["biases"]
         self.weights = weights
-        if len(weights) != HEADS * self.dim:
+        self.idf = idf
+        if len(weights) != HEADS * self.dim or len(idf) != self.dim:
             raise ValueError("distress model: weight table has the wrong size")
 
     def logits(self, norm: str) -> list[float]:
-        ids = set(features(norm, self.dim))  # presence, not counts: the same as in training
-        scale = 1.0 / math.sqrt(len(ids)) if ids else 0.0  # unit length, as in training
+        x = feature_vector(norm, self.idf)
         out = []
         w = self.weights
         for head in range(HEADS):
             base = head * self.dim
-            total = sum(w[base + i] for i in ids)
-            out.append(total * self.scales[head] * scale + self.biases[head])
+            total = sum(w[base + i] * v for i, v in x.items())
+            out.append(total * self.scales[head] + self.biases[head])
         return out
 
     def predict(self, norm: str) -> Verdict:
@@ -101,11 +113,12 @@ class DistressModel:
     def flags(self, verdict: Verdict) -> bool:
         return verdict.risk >= self.threshold
 
-    # --- the file format: MAGIC, header length, JSON header, zlib(int8 weights) -------------------
+    # --- the file format: MAGIC, header length, JSON header, zlib(int8 weights + uint8 idf) -------
 
     def to_bytes(self) -> bytes:
         header = json.dumps(self.header, sort_keys=True).encode()
-        return MAGIC + struct.pack(">I", len(header)) + header + zlib.compress(self.weights, 9)
+        tables = self.weights.tobytes() + self.idf.tobytes()
+        return MAGIC + struct.pack(">I", len(header)) + header + zlib.compress(tables, 9)
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> DistressModel:
@@ -114,9 +127,12 @@ class DistressModel:
         (size,) = struct.unpack(">I", blob[len(MAGIC) : len(MAGIC) + 4])
         start = len(MAGIC) + 4
         header = json.loads(blob[start : start + size])
-        weights = array("b")
-        weights.frombytes(zlib.decompress(blob[start + size :]))
-        return cls(header, weights)
+        tables = zlib.decompress(blob[start + size :])
+        split = HEADS * header["dim"]
+        weights, idf = array("b"), array("B")
+        weights.frombytes(tables[:split])
+        idf.frombytes(tables[split:])
+        return cls(header, weights, idf)
 
 
 @functools.cache

@@ -64,7 +64,7 @@ def test_training_is_deterministic_and_the_file_round_trips() -> None:
 
     def train() -> bytes:
         trainer = Trainer(dim=1 << 12)
-        trainer.fit(sample, epochs=2)
+        trainer.fit(sample)
         return trainer.quantised({"threshold": 0.5}).to_bytes()
 
     first = train()

@@ -29,6 +29,8 @@ from tests.signal_phrases import (
     HELD_OUT_POSITIVES,
     HELD_OUT_V4_NEGATIVES,
     HELD_OUT_V4_POSITIVES,
+    HELD_OUT_V5_NEGATIVES,
+    HELD_OUT_V5_POSITIVES,
     HI_NEGATIVES,
     HI_POSITIVES,
     HINGLISH_NEGATIVES,
@@ -64,8 +66,18 @@ TUNING_NEGATIVES = [
     *SPENT_HELD_OUT_V2_NEGATIVES,
     *ROUND5_NEGATIVES,
 ]
-ALL_POSITIVES = [*TUNING_POSITIVES, *HELD_OUT_POSITIVES, *HELD_OUT_V4_POSITIVES]
-ALL_NEGATIVES = [*TUNING_NEGATIVES, *HELD_OUT_NEGATIVES, *HELD_OUT_V4_NEGATIVES]
+ALL_POSITIVES = [
+    *TUNING_POSITIVES,
+    *HELD_OUT_POSITIVES,
+    *HELD_OUT_V4_POSITIVES,
+    *HELD_OUT_V5_POSITIVES,
+]
+ALL_NEGATIVES = [
+    *TUNING_NEGATIVES,
+    *HELD_OUT_NEGATIVES,
+    *HELD_OUT_V4_NEGATIVES,
+    *HELD_OUT_V5_NEGATIVES,
+]
 LANGUAGES: tuple[Language, ...] = ("en", "hi", "hinglish")
 PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -116,21 +128,24 @@ def _report() -> tuple[Scores, Scores, Scores]:
     tuning = Scores(TUNING_POSITIVES, TUNING_NEGATIVES)
     v3 = Scores(HELD_OUT_POSITIVES, HELD_OUT_NEGATIVES)
     v4 = Scores(HELD_OUT_V4_POSITIVES, HELD_OUT_V4_NEGATIVES)
+    v5 = Scores(HELD_OUT_V5_POSITIVES, HELD_OUT_V5_NEGATIVES)
     print()
     print(whole.line("whole set"))
     for lang in LANGUAGES:
         print(_by_language(ALL_POSITIVES, ALL_NEGATIVES, lang).line(f"  {lang}"))
     print(tuning.line("rules' tuning data"))
     print(v3.line("held-out v3"))
-    print(v4.line("held-out v4 (honest)"))
+    print(v4.line("held-out v4"))
+    print(v5.line("held-out v5 (honest)"))
     for lang in LANGUAGES:
-        print(_by_language(HELD_OUT_V4_POSITIVES, HELD_OUT_V4_NEGATIVES, lang).line(f"  {lang}"))
+        print(_by_language(HELD_OUT_V5_POSITIVES, HELD_OUT_V5_NEGATIVES, lang).line(f"  {lang}"))
     print("earlier held-out sets, as measured once before they were spent:")
     print("  v1 recall 20/36 = 0.556 FPR 0/24; v2 recall 19/36 = 0.528 FPR 0/24 (rules alone)")
     print("  v3 recall  7/36 = 0.194 FPR 0/24 (rules alone)")
+    print("  v4 recall 68/90 = 0.756 FPR 4/60 (rules + first classifier)")
     print("misses:", *whole.missed, sep="\n  ")
     print("false alarms:", *whole.false_alarms, sep="\n  ")
-    return whole, tuning, v4
+    return whole, tuning, v5
 
 
 # --- the labelled data itself ------------------------------------------------------------------
@@ -146,6 +161,7 @@ def test_the_labelled_data_is_big_and_varied_enough() -> None:
     assert len(ALL_POSITIVES) + len(ALL_NEGATIVES) >= 200
     assert len(HELD_OUT_POSITIVES) >= 30 and len(HELD_OUT_NEGATIVES) >= 20
     assert len(HELD_OUT_V4_POSITIVES) >= 90 and len(HELD_OUT_V4_NEGATIVES) >= 60
+    assert len(HELD_OUT_V5_POSITIVES) >= 89 and len(HELD_OUT_V5_NEGATIVES) >= 60
     for lang in LANGUAGES:
         mine = [p for p in core if p.lang == lang]
         assert {p.category for p in mine} == {"suicide", "self_harm", "harm_to_others"}, lang
@@ -160,14 +176,6 @@ def test_the_labelled_data_is_big_and_varied_enough() -> None:
 
 
 @pytest.mark.promise("P14.1")
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Measured honestly: rules + classifier catch 369/404 = 0.913 of all positives (FPR "
-        "8/329 = 0.024); on held-out v4, unseen by rules and training, 68/90 = 0.756 (FPR 4/60). "
-        "Hinglish is weakest (16/30 on v4). See the module report."
-    ),
-)
 def test_distress_recall_and_false_positive_rate_on_the_whole_labelled_set() -> None:
     """The brief's bar: recall >= 0.95 and FPR <= 0.05 over everything, held-out included."""
     whole, _, _ = _report()
@@ -176,23 +184,24 @@ def test_distress_recall_and_false_positive_rate_on_the_whole_labelled_set() -> 
     assert whole.recall >= 0.95, whole.missed
 
 
-# Regression floors: the counts measured when the classifier was frozen (2026-11-28, held-out v4
-# measured once), minus one of headroom. Detected counts, not rates, so one lost phrase shows.
+# Regression floors: the counts measured when the second classifier was frozen (2026-11-28,
+# held-out v5 measured once), minus one of headroom. Detected counts, not rates, so one lost phrase
+# shows.
 TUNING_FLOOR = 278 - 1  # of 278 (the rules' own tuning phrases)
-WHOLE_FLOOR = 369 - 1  # of 404
-WHOLE_FLOOR_BY_LANGUAGE: dict[Language, int] = {"en": 142 - 1, "hi": 112 - 1, "hinglish": 115 - 1}
-V4_FLOOR = 68 - 1  # of 90
-V4_FLOOR_BY_LANGUAGE: dict[Language, int] = {"en": 26 - 1, "hi": 26 - 1, "hinglish": 16 - 1}
-FALSE_ALARMS_CEILING = 8 + 1  # of 329
+WHOLE_FLOOR = 476 - 1  # of 493
+WHOLE_FLOOR_BY_LANGUAGE: dict[Language, int] = {"en": 175 - 1, "hi": 142 - 1, "hinglish": 159 - 1}
+V5_FLOOR = 85 - 1  # of 89
+V5_FLOOR_BY_LANGUAGE: dict[Language, int] = {"en": 29 - 1, "hi": 27 - 1, "hinglish": 29 - 1}
+FALSE_ALARMS_CEILING = 13 + 1  # of 389
 
 
 @pytest.mark.promise("P14.1")
 def test_distress_quality_does_not_regress() -> None:
     """Guards what is true today; the held-out floors are regression guards, not targets."""
-    whole, tuning, v4 = _report()
+    whole, tuning, v5 = _report()
     assert len(tuning.detected) >= TUNING_FLOOR, tuning.missed
     assert len(whole.detected) >= WHOLE_FLOOR, whole.missed
-    assert len(v4.detected) >= V4_FLOOR, v4.missed
+    assert len(v5.detected) >= V5_FLOOR, v5.missed
     assert len(whole.false_alarms) <= FALSE_ALARMS_CEILING, whole.false_alarms
     assert whole.fpr <= 0.05, whole.false_alarms
     assert whole.category >= 0.90, "category is wrong too often"
@@ -200,8 +209,8 @@ def test_distress_quality_does_not_regress() -> None:
     for lang in LANGUAGES:
         overall = _by_language(ALL_POSITIVES, ALL_NEGATIVES, lang)
         assert len(overall.detected) >= WHOLE_FLOOR_BY_LANGUAGE[lang], (lang, overall.missed)
-        unseen = _by_language(HELD_OUT_V4_POSITIVES, HELD_OUT_V4_NEGATIVES, lang)
-        assert len(unseen.detected) >= V4_FLOOR_BY_LANGUAGE[lang], (lang, unseen.missed)
+        unseen = _by_language(HELD_OUT_V5_POSITIVES, HELD_OUT_V5_NEGATIVES, lang)
+        assert len(unseen.detected) >= V5_FLOOR_BY_LANGUAGE[lang], (lang, unseen.missed)
 
 
 @pytest.mark.promise("P14.1")
@@ -209,11 +218,11 @@ def test_the_classifier_adds_recall_and_never_overrides_a_negation(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The model is asked only when no rule fires and no rule's context vetoed a match."""
-    both = Scores(HELD_OUT_V4_POSITIVES, HELD_OUT_V4_NEGATIVES)
+    both = Scores(HELD_OUT_V5_POSITIVES, HELD_OUT_V5_NEGATIVES)
     monkeypatch.setattr("handlers.signals._model_signal", lambda norm: None)
-    rules = Scores(HELD_OUT_V4_POSITIVES, HELD_OUT_V4_NEGATIVES)
-    print(rules.line("v4, rules alone"), both.line("v4, rules + model"), sep="\n")
-    assert len(both.detected) >= len(rules.detected) + 10
+    rules = Scores(HELD_OUT_V5_POSITIVES, HELD_OUT_V5_NEGATIVES)
+    print(rules.line("v5, rules alone"), both.line("v5, rules + model"), sep="\n")
+    assert len(both.detected) >= len(rules.detected) + 40
     monkeypatch.undo()
     assert detect_distress("I'm not going to kill myself, just venting") is None
     assert detect_distress("मैं मरना नहीं चाहता, बस थक गया हूँ") is None
