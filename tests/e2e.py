@@ -6,11 +6,23 @@ from tests.fakes import FakeTelegram
 from tests.fakes.telegram import SentMessage
 
 
-async def say(tg: FakeTelegram, user_id: int, text: str, *, timeout: float = 10.0) -> SentMessage:
-    """Send text and return the bot's next message to that chat."""
+async def say(
+    tg: FakeTelegram,
+    user_id: int,
+    text: str,
+    *,
+    timeout: float = 10.0,
+    containing: str | None = None,
+) -> SentMessage:
+    """Send text and return the bot's next message to that chat (the next `containing` those
+    words, where a background task such as a broadcast may send to the chat at the same time)."""
     mark = tg.mark()
     tg.send_text(user_id, text)
-    return await tg.wait_for_message(user_id, after=mark, timeout=timeout)
+    if containing is None:
+        return await tg.wait_for_message(user_id, after=mark, timeout=timeout)
+    return await tg.wait_for_message(
+        user_id, lambda m: containing in m.text, after=mark, timeout=timeout
+    )
 
 
 async def press(tg: FakeTelegram, user_id: int, message: SentMessage, label: str) -> SentMessage:

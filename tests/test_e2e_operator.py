@@ -143,7 +143,9 @@ async def test_marketing_reaches_only_consenting_users_and_service_every_active_
             conn.execute("UPDATE users SET status = 'banned' WHERE id = 4")
 
         mark = tg.mark()
-        started = await say(tg, OWNER, "/broadcast marketing 20% off Premium this week")
+        started = await say(
+            tg, OWNER, "/broadcast marketing 20% off Premium this week", containing="started"
+        )
         assert "b1 (marketing) started: 1 user(s)" in started.text
         done = await tg.wait_for_message(OWNER, lambda m: "finished" in m.text, after=mark)
         assert "1 user(s) in all. This run sent 1; 0 could not be reached" in done.text
@@ -151,7 +153,12 @@ async def test_marketing_reaches_only_consenting_users_and_service_every_active_
         assert "/consent" in tg.messages_to(ALICE)[-1].text  # how to stop them
 
         mark = tg.mark()
-        started = await say(tg, OWNER, "/broadcast service Maintenance tonight 02:00-02:30 UTC")
+        started = await say(
+            tg,
+            OWNER,
+            "/broadcast service Maintenance tonight 02:00-02:30 UTC",
+            containing="started",
+        )
         assert "b2 (service) started: 3 user(s)" in started.text
         await tg.wait_for_message(OWNER, lambda m: "b2 (service): 2 sent so far" in m.text)
         done = await tg.wait_for_message(OWNER, lambda m: "finished" in m.text, after=mark)
@@ -232,7 +239,8 @@ async def test_a_breach_notice_reaches_every_user_and_is_recorded(
         assert "Usage:" in (await say(tg, OWNER, "/breach")).text
         assert "can't use /breach" in (await say(tg, SUPPORT, f"/breach {notice}")).text
         mark = tg.mark()
-        assert "b1 (breach) started: 3 user(s)" in (await say(tg, OWNER, f"/breach {notice}")).text
+        started = await say(tg, OWNER, f"/breach {notice}", containing="started")
+        assert "b1 (breach) started: 3 user(s)" in started.text
         await tg.wait_for_message(OWNER, lambda m: "finished" in m.text, after=mark)
     for user in (ALICE, BOB, CAROL):
         [message] = [m for m in tg.messages_to(user) if notice in m.text]
@@ -316,7 +324,7 @@ async def test_a_breach_notice_can_name_only_the_affected_accounts(
         for user in (ALICE, BOB, CAROL):
             await onboard(tg, user)
         mark = tg.mark()
-        started = await say(tg, OWNER, f"/breach u1,u3 {notice}")
+        started = await say(tg, OWNER, f"/breach u1,u3 {notice}", containing="started")
         assert "2 user(s)" in started.text
         await tg.wait_for_message(OWNER, lambda m: "finished" in m.text, after=mark)
         assert "Usage:" in (await say(tg, OWNER, "/breach u1,ux oops")).text
