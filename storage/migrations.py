@@ -254,4 +254,20 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        8,
+        """
+        -- Ids are never reused. SQLite would hand a purged account's id to the next sign-up, and
+        -- holds, audit entries and reviews naming it would then point at someone else; after a
+        -- restore, the key file (never rolled back) would already hold a key under that id.
+        CREATE TABLE id_high_water (name TEXT PRIMARY KEY, last INTEGER NOT NULL);
+        INSERT INTO id_high_water VALUES ('users', max(
+            (SELECT coalesce(max(id), 0) FROM users),
+            (SELECT coalesce(max(user_id), 0) FROM keys.user_keys),
+            (SELECT coalesce(max(user_id), 0) FROM legal_holds)
+        ));
+        INSERT INTO id_high_water VALUES ('conversations',
+            (SELECT coalesce(max(id), 0) FROM conversations));
+        """,
+    ),
 ]

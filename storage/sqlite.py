@@ -22,6 +22,7 @@ from storage.models import (
 )
 from storage.sqlite_admin import AdminQueries
 from storage.sqlite_base import dt as _dt
+from storage.sqlite_base import next_id
 from storage.sqlite_base import ts as _ts
 from storage.sqlite_operator import OperatorQueries
 from storage.sqlite_rights import RightsQueries
@@ -51,10 +52,12 @@ class SqliteRepository(
         now = self._clock.now()
         data_key = self._vault.new_data_key()
         async with self.transaction() as db:
-            cur = await db.execute(
-                "INSERT INTO users (tg_ref, chat_enc, status, step, policy_version,"
-                " age_confirmed_at, created_at) VALUES (?, x'', ?, NULL, ?, ?, ?)",
+            user_id = await next_id(db, "users")
+            await db.execute(
+                "INSERT INTO users (id, tg_ref, chat_enc, status, step, policy_version,"
+                " age_confirmed_at, created_at) VALUES (?, ?, x'', ?, NULL, ?, ?, ?)",
                 (
+                    user_id,
                     self._vault.pseudonym("tg", tg_id),
                     Status.ONBOARDING,
                     policy_version,
@@ -62,8 +65,6 @@ class SqliteRepository(
                     _ts(now),
                 ),
             )
-            user_id = cur.lastrowid
-            assert user_id is not None
             await db.execute(
                 "INSERT INTO keys.user_keys VALUES (?, ?)",
                 (user_id, self._vault.wrap(data_key, user_id)),
@@ -147,12 +148,11 @@ class SqliteRepository(
 
     async def start_conversation(self, user_id: int) -> int:
         async with self.transaction() as db:
-            cur = await db.execute(
-                "INSERT INTO conversations (user_id, started_at) VALUES (?, ?)",
-                (user_id, _ts(self._clock.now())),
+            conversation_id = await next_id(db, "conversations")
+            await db.execute(
+                "INSERT INTO conversations (id, user_id, started_at) VALUES (?, ?, ?)",
+                (conversation_id, user_id, _ts(self._clock.now())),
             )
-            conversation_id = cur.lastrowid
-            assert conversation_id is not None
             await db.execute(
                 "UPDATE users SET conversation_id = ? WHERE id = ?", (conversation_id, user_id)
             )

@@ -35,6 +35,25 @@ def dt(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
+_HIGH_WATER_TABLES = frozenset({"users", "conversations"})
+
+
+async def next_id(db: aiosqlite.Connection, table: str) -> int:
+    """The next id for `table`, never one used before, even by a row since purged (migration 8).
+    Call inside the transaction that inserts the row. Rows inserted some other way (by hand, by an
+    older version) only move the mark up: max(id) is read too, from the primary key's index."""
+    if table not in _HIGH_WATER_TABLES:
+        raise ValueError(f"no id high-water mark for {table}")
+    async with db.execute(
+        "UPDATE id_high_water SET last = max(last,"
+        f" (SELECT coalesce(max(id), 0) FROM {table})) + 1 WHERE name = ? RETURNING last",
+        (table,),
+    ) as cur:
+        row = await cur.fetchone()
+    assert row is not None, f"no id_high_water row for {table}"
+    return int(row[0])
+
+
 class SqliteBase:
     """Connections, migrations, transactions and sealing; the queries live in the subclasses."""
 
@@ -59,6 +78,7 @@ class SqliteBase:
             self._writer = await self._connect()
             await self._migrate()
             await self._check_master_key()
+            await self._raise_high_water()
             self._reader = await self._connect()
             await self._reader.execute("PRAGMA query_only = ON")
         except BaseException:
@@ -117,6 +137,14 @@ class SqliteBase:
                     "INSERT INTO schema_migrations VALUES (?, ?)", (version, ts(self._clock.now()))
                 )
             log.info("storage.migrated", extra={"version": version})
+
+    async def _raise_high_water(self) -> None:
+        """After a restore the key file is newer than the database: never hand out an id it holds."""
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE id_high_water SET last = max(last,"
+                " (SELECT coalesce(max(user_id), 0) FROM keys.user_keys)) WHERE name = 'users'"
+            )
 
     async def _check_master_key(self) -> None:
         """Refuse to start with a master key other than the one this database was made with."""

@@ -90,6 +90,26 @@ async def test_restoring_an_old_backup_replays_later_deletions(
     assert [m.text for m in await repo.recent_messages(bob.id, bob.conversation_id, 5)] == ["bob"]
 
 
+async def test_sign_ups_after_a_restore_take_ids_the_key_file_has_never_held(
+    tmp_path: Path, repo: SqliteRepository, vault: Vault, clock: FrozenClock
+) -> None:
+    """The key file is never rolled back: accounts made after the backup still have keys there.
+    A sign-up after the restore must not collide with one (it used to fail for everyone)."""
+    await user_with_messages(repo, 1, "alice")
+    backup = await run_backup(repo, settings_for(tmp_path), clock.now())
+    after_backup = await user_with_messages(repo, 2, "bob, lost with the restore")
+    await repo.close()
+    restore_database(backup, repo.path, vault)
+    await repo.open()
+    assert await repo.purge_keyless_accounts() == 0
+    carol = await user_with_messages(repo, 3, "carol")
+    assert carol.id > after_backup.id
+    assert carol.conversation_id is not None
+    assert [m.text for m in await repo.recent_messages(carol.id, carol.conversation_id, 5)] == [
+        "carol"
+    ]
+
+
 @pytest.mark.promise("P11.4")
 async def test_backup_is_consistent_owner_only_and_holds_no_keys(
     tmp_path: Path, repo: SqliteRepository, vault: Vault, clock: FrozenClock

@@ -165,6 +165,22 @@ async def test_closed_account_goes_after_its_grace_period_with_all_it_still_held
     assert (await purge(repo, clock))["closed_accounts"] == 0  # idempotent
 
 
+async def test_a_purged_accounts_id_is_never_given_to_anyone_else(
+    repo: SqliteRepository, clock: FrozenClock
+) -> None:
+    """Holds, audit entries and reviews name accounts by id: a purged newest account's id must not
+    pass to the next sign-up (SQLite alone would reuse it), nor a conversation's."""
+    await account(repo, 1, messages=1)
+    newest = await closed_account(repo, 2)
+    last_conversation = scalar(repo, "SELECT MAX(id) FROM conversations")
+    clock.advance(days=SETTINGS.closed_account_grace_days + 1)
+    assert (await purge(repo, clock))["closed_accounts"] == 1
+    assert scalar(repo, "SELECT MAX(id) FROM users") < newest
+    later = await account(repo, 3, messages=1)
+    assert later > newest
+    assert scalar(repo, "SELECT MAX(id) FROM conversations") > last_conversation
+
+
 @pytest.mark.promise("P11.2")
 async def test_payment_records_go_after_the_tax_period(
     repo: SqliteRepository, clock: FrozenClock
