@@ -36,7 +36,9 @@ from handlers.signals import normalise_for_distress
 CORPUS = Path(__file__).parent / "distress" / "corpus"
 MODEL_PATH = Path(__file__).parent.parent / "handlers" / MODEL_FILE
 DIM = 1 << 18
-C = 30.0  # inverse L2 strength, chosen by cross-validation on the corpus
+# C (inverse L2 strength) was chosen among 3, 10 and 30 on cross-validation and held-out v4 (which
+# that spent); the 3% target sits between the 2% and 4% tried there. v5 was measured only after.
+C = 30.0
 MAX_ITER = 2000
 TARGET_FPR = 0.03  # the threshold is the lowest whose cross-validated false-positive rate is below
 FOLDS = 5
