@@ -1655,7 +1655,7 @@ def _not_now_patterns() -> tuple[
     past = r"^ (?:[^ .?,]+ ){0,2}(?:tha|thi|the|थे|था|थी)(?= )"
     recovered = (
         r"(?<= )(?:ab|अब|now) (?:[^ .?]+ ){0,4}(?:better|beter|theek|thik|fine|ok|okay|khush|"
-        r"ठीक|बेहतर|खुश|बीत|beet|nikal)(?= )|(?<= )(?:therapy|थेरेपी) se(?= )|(?<= )थेरेपी से(?= )"
+        r"ठीक|बेहतर|खुश|बीत|beet|nikal)(?= )|(?<= )(?:therapy|थेरेपी) (?:se|से)(?= )"
     )
     quoted = r"(?<= )(?:ne|ने) (?:bola|boli|kaha|kha|bol diya|keh diya|कहा|बोला|बोली)(?= )"
     habit = r"^ (?:hai|h|he|hain|है|हैं)(?= )"
