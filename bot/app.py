@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,14 +29,14 @@ from bot.telegram_adapter import (
     telegram_handlers,
 )
 from bot.tokens import make_counter
+from core.clock import Clock, SystemClock
 from handlers.deps import Deps, HandlerConfig, HelplineInfo
 from handlers.distress_model import shipped_model
-from handlers.guard import Limits
-from handlers.ports import ChatModel
+from handlers.limits import Limits
+from handlers.ports import Channel, ChatModel
 from handlers.router import Dispatcher
 from jobs.retention import run_retention
 from jobs.scheduler import JobScheduler, build_scheduler
-from storage.clock import Clock, SystemClock
 from storage.crypto import Vault, load_or_create_key_file, parse_master_key
 from storage.sqlite import SqliteRepository
 
@@ -118,6 +118,7 @@ class Services:
         *,
         clock: Clock | None = None,
         model: ChatModel | None = None,
+        channels: Callable[[int], Channel] | None = None,
     ) -> Services:
         clock = clock or SystemClock()
         vault = Vault(master_key(settings, secrets))
@@ -150,6 +151,7 @@ class Services:
             config=handler_config(settings),
             sign=lambda text: vault.pseudonym("sign", text),
             moderator=moderator,
+            channels=channels,
             run_retention=lambda: run_retention(repo, settings.retention, clock.now()),
         )
         return cls(settings, repo, model, Dispatcher(deps), owned)
@@ -172,13 +174,11 @@ def build_application(
     clock = clock or SystemClock()
 
     async def post_init(app: AnyApplication) -> None:
-        services.append(await Services.open(settings, secrets, clock=clock))
+        channels = lambda chat_id: TelegramChannel(app.bot, chat_id, settings.telegram, None)  # noqa: E731
+        services.append(await Services.open(settings, secrets, clock=clock, channels=channels))
         data: AmigoData = app.bot_data
         data.dispatcher = services[0].dispatcher
         data.settings = settings.telegram
-        data.dispatcher.admin.channels = lambda chat_id: TelegramChannel(
-            app.bot, chat_id, settings.telegram, None
-        )
         # A broadcast a stop or crash interrupted goes on, in the background (at-most-once).
         background.append(asyncio.create_task(data.dispatcher.admin.resume_broadcasts()))
         await register_commands(app.bot)

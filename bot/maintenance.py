@@ -7,10 +7,10 @@ from pathlib import Path
 from bot.app import master_key
 from bot.config import Secrets, Settings
 from bot.process_lock import database_lock
+from core.clock import SystemClock
 from jobs.backup import run_backup
 from jobs.training_export import TrainingExportReport, write_training_export
 from storage.backup import restore_database
-from storage.clock import SystemClock
 from storage.crypto import Vault
 from storage.sqlite import SqliteRepository
 

@@ -97,8 +97,8 @@ def to_event(update: Update) -> Event | None:
         if message.chat.type == "channel"
         else "group"
     )
-    user_id = message.from_user.id if message.from_user else message.chat.id
-    sender = Sender(user_id, message.chat.id, kind)
+    tg_id = message.from_user.id if message.from_user else message.chat.id
+    sender = Sender(tg_id, message.chat.id, kind)
     if message.text is not None:
         return Text(sender, message.text, update.update_id)
     media = next((k for k in MEDIA_KINDS if getattr(message, k, None)), "other")

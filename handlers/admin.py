@@ -105,8 +105,6 @@ class Admin:
         self.staff = staff
         self.ban_window = timedelta(days=ban_needs_review_days)
         self.run_retention = run_retention
-        # A way to reach a user's own chat (for bans and notices); set by the transport.
-        self.channels: Callable[[int], Channel] | None = None
         self.broadcasts = Broadcasts(self)
 
     def actor(self, tg_id: int) -> str:
@@ -122,7 +120,7 @@ class Admin:
         command = ADMIN_COMMANDS.get(name)
         if command is None:
             return False
-        tg_id = event.sender.user_id
+        tg_id = event.sender.tg_id
         role, actor = self.staff.get(tg_id), self.actor(tg_id)
         if role is None:
             await self.deps.repo.audit(actor, f"refused /{name}", "not staff")
@@ -354,7 +352,7 @@ class Admin:
         g = await self._ticket(ref)
         if not text.strip():
             raise BadArguments(t("admin.need_text"))
-        if self.channels is None:
+        if self.deps.channels is None:
             raise BadArguments(t("admin.no_transport"))
         acknowledged = await self.deps.repo.acknowledge_grievance(g.id)  # a reply acknowledges
         notice = t("admin.grievance_reply_notice", ticket=g.ticket, text=text.strip())
@@ -451,9 +449,9 @@ class Admin:
         """Tell a user something in their own chat (their chat id is sealed at rest); False when
         they can't be reached (no chat, or no transport)."""
         chat = await self.deps.repo.chat_of(user_id)
-        if chat is None or self.channels is None:
+        if chat is None or self.deps.channels is None:
             return False
-        await self.channels(chat).send(Reply(text))
+        await self.deps.channels(chat).send(Reply(text))
         return True
 
 

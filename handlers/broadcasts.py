@@ -53,7 +53,7 @@ class Broadcasts:
         text = text.strip()
         if not text:
             raise BadArguments(t("admin.need_text"))
-        if self.admin.channels is None:
+        if self.admin.deps.channels is None:
             raise BadArguments(t("admin.no_transport"))
         repo = self.admin.deps.repo
         broadcast_id = await repo.create_broadcast(kind, text, targets)
@@ -147,7 +147,7 @@ class Broadcasts:
 
     def _owner_channels(self) -> list[Channel]:
         """Where reports of a resumed broadcast go: each owner's private chat (id = user id)."""
-        channels = self.admin.channels
+        channels = self.admin.deps.channels
         if channels is None:
             return []
         return [channels(tg_id) for tg_id, role in self.admin.staff.items() if role == OWNER]

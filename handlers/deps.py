@@ -6,10 +6,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from handlers.guard import Limits
-from handlers.ports import ChatModel, Moderator, TokenCounter
+from core.clock import Clock
+from handlers.limits import Limits
+from handlers.policy import CurrentPolicy
+from handlers.ports import Channel, ChatModel, Moderator, TokenCounter
 from storage.base import Repository
-from storage.clock import Clock
 from storage.models import PolicyVersion
 
 
@@ -54,47 +55,6 @@ class HandlerConfig:
     ban_needs_review_days: int = 30
 
 
-class CurrentPolicy:
-    """The one source of truth for the policy in force (P17.1): the newest version the operator
-    published with /policy, else the configured one. Published versions are few and change
-    rarely, so they are cached until `refresh()` (called on publish)."""
-
-    def __init__(self, repo: Repository, config: HandlerConfig) -> None:
-        self._repo = repo
-        self._configured = PolicyVersion(
-            config.policy_version,
-            config.policy_date,
-            config.policy_material,
-            config.policy_change_summary,
-        )
-        self._published: list[PolicyVersion] | None = None
-
-    async def current(self) -> PolicyVersion:
-        published = await self._load()
-        return published[0] if published else self._configured
-
-    async def needs_acceptance(self, accepted: str) -> bool:
-        """Whether any version newer than the one this user accepted changed things materially,
-        so a minor version published after a material one still asks for acceptance."""
-        newer: list[PolicyVersion] = []
-        for version in await self._load():
-            if version.version == accepted:
-                return any(v.material for v in newer)
-            newer.append(version)
-        configured = self._configured
-        return any(v.material for v in newer) or (
-            accepted != configured.version and configured.material
-        )
-
-    def refresh(self) -> None:
-        self._published = None
-
-    async def _load(self) -> list[PolicyVersion]:
-        if self._published is None:
-            self._published = await self._repo.policy_versions()
-        return self._published
-
-
 @dataclass(frozen=True)
 class Deps:
     repo: Repository
@@ -105,9 +65,18 @@ class Deps:
     sign: Callable[[str], bytes]
     """Keyed MAC, used to carry the passed age gate in a button without storing anything."""
     moderator: Moderator | None = None
+    channels: Callable[[int], Channel] | None = None
+    """A way to reach a user's own chat by chat id (staff notices, broadcasts); None in the
+    console and in tests that do not need it."""
     run_retention: Callable[[], Awaitable[Mapping[str, int]]] | None = None
 
     @cached_property
     def policy(self) -> CurrentPolicy:
         """The policy in force; read it here, never from `config.policy_*` directly."""
-        return CurrentPolicy(self.repo, self.config)
+        configured = PolicyVersion(
+            self.config.policy_version,
+            self.config.policy_date,
+            self.config.policy_material,
+            self.config.policy_change_summary,
+        )
+        return CurrentPolicy(self.repo, configured)

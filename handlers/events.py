@@ -12,9 +12,12 @@ ReplyFormat = Literal["plain", "markdown"]
 
 @dataclass(frozen=True)
 class Sender:
-    """Who wrote: the Telegram user and the chat to answer in. No names, no contacts."""
+    """Who wrote: the Telegram user and the chat to answer in. No names, no contacts.
 
-    user_id: int
+    `tg_id` is Telegram's user id. It is never an account id (`user_id` everywhere else): storage
+    keeps Telegram ids only as keyed hashes."""
+
+    tg_id: int
     chat_id: int
     chat_kind: ChatKind = "private"
 

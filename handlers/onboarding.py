@@ -63,7 +63,7 @@ class Onboarding:
             return
         await channel.send(Reply(t("onboarding.finish_first")))
         if account is None:
-            if self._pending.get(event.sender.user_id) == "terms":
+            if self._pending.get(event.sender.tg_id) == "terms":
                 await channel.send(self._terms_prompt(event.sender))
             else:
                 await self._ask_age(event.sender, channel)
@@ -114,27 +114,27 @@ class Onboarding:
     # -- age gate and terms ------------------------------------------------------------------------
 
     async def _ask_age(self, sender: Sender, channel: Channel) -> None:
-        self._remember(sender.user_id, "age")
+        self._remember(sender.tg_id, "age")
         buttons = ((Button(t("age.yes"), "age:yes"), Button(t("age.no"), "age:no")),)
         await channel.send(Reply(t("age.ask"), buttons=buttons))
 
     async def _on_age(self, sender: Sender, adult: bool, channel: Channel) -> None:
-        if await self.deps.repo.is_minor_marked(sender.user_id):
+        if await self.deps.repo.is_minor_marked(sender.tg_id):
             await channel.send(Reply(t("age.blocked", contact=self.deps.config.privacy_contact)))
             return
         if not adult:
-            await self.deps.repo.mark_minor(sender.user_id)
-            self._pending.pop(sender.user_id, None)
+            await self.deps.repo.mark_minor(sender.tg_id)
+            self._pending.pop(sender.tg_id, None)
             log.info("onboarding.minor_declined")
             await channel.send(Reply(t("age.minor"), edit=True))
             return
-        self._remember(sender.user_id, "terms")
+        self._remember(sender.tg_id, "terms")
         await channel.send(Reply(t("age.answered_yes"), edit=True))
         await channel.send(self._terms_prompt(sender))
 
     def _terms_prompt(self, sender: Sender) -> Reply:
         cfg = self.deps.config
-        token = self._gate_token(sender.user_id, int(self.deps.clock.now().timestamp()))
+        token = self._gate_token(sender.tg_id, int(self.deps.clock.now().timestamp()))
         text = t(
             "terms.ask",
             summary=POLICY_SUMMARY,
@@ -149,17 +149,17 @@ class Onboarding:
 
     async def _on_terms(self, sender: Sender, value: str, channel: Channel) -> None:
         if value == "no":
-            self._pending.pop(sender.user_id, None)
+            self._pending.pop(sender.tg_id, None)
             await channel.send(Reply(t("terms.declined"), edit=True))
             return
-        passed_at = self._check_gate_token(sender.user_id, value)
-        if passed_at is None or await self.deps.repo.is_minor_marked(sender.user_id):
+        passed_at = self._check_gate_token(sender.tg_id, value)
+        if passed_at is None or await self.deps.repo.is_minor_marked(sender.tg_id):
             await channel.send(Reply(t("terms.expired")))
             await self._ask_age(sender, channel)
             return
-        self._pending.pop(sender.user_id, None)
+        self._pending.pop(sender.tg_id, None)
         account = await self.deps.repo.create_account(
-            sender.user_id,
+            sender.tg_id,
             sender.chat_id,
             policy_version=(await self.deps.policy.current()).version,
             age_confirmed_at=passed_at,
@@ -168,26 +168,26 @@ class Onboarding:
         await channel.send(Reply(t("terms.accepted"), edit=True))
         await channel.send(Reply(t("consent.training.ask"), buttons=_yes_no("train")))
 
-    def _gate_token(self, user_id: int, at: int) -> str:
+    def _gate_token(self, tg_id: int, at: int) -> str:
         stamp = _b36(at)
-        mac = base64.urlsafe_b64encode(self.deps.sign(f"gate:{user_id}:{stamp}")[:9]).decode()
+        mac = base64.urlsafe_b64encode(self.deps.sign(f"gate:{tg_id}:{stamp}")[:9]).decode()
         return f"{stamp}.{mac}"
 
-    def _check_gate_token(self, user_id: int, token: str) -> datetime | None:
+    def _check_gate_token(self, tg_id: int, token: str) -> datetime | None:
         stamp, _, _mac = token.partition(".")
         try:
             at = int(stamp, 36)
         except ValueError:
             return None
-        if not hmac.compare_digest(self._gate_token(user_id, at), token):
+        if not hmac.compare_digest(self._gate_token(tg_id, at), token):
             return None
         if not 0 <= self.deps.clock.now().timestamp() - at <= GATE_TTL_SECONDS:
             return None
         return datetime.fromtimestamp(at, UTC)
 
-    def _remember(self, user_id: int, step: str) -> None:
-        self._pending[user_id] = step
-        self._pending.move_to_end(user_id)
+    def _remember(self, tg_id: int, step: str) -> None:
+        self._pending[tg_id] = step
+        self._pending.move_to_end(tg_id)
         while len(self._pending) > _PENDING_MAX:
             self._pending.popitem(last=False)
 

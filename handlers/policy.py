@@ -1,52 +1,45 @@
-"""Policy versions (P17.1): a new version is told once; a material one must be accepted to chat on.
+"""The policy in force (P17.1): which version users must have seen, and whether a change is material.
 
-The version an account last accepted (or was told of) is `Account.policy_version`; an empty one
-means the user withdrew their consent to the Terms, which stops chatting until they accept again.
-The version in force comes from `Deps.policy` (published with /policy, else configured).
+The handler that tells users and takes their acceptance is handlers/policy_gate.py.
 """
 
 from __future__ import annotations
 
-import logging
-
-from handlers.deps import Deps
-from handlers.events import Button, Reply
-from handlers.ports import Channel
-from handlers.rights import Rights
-from handlers.texts import t
-from storage.models import Account, Purpose
-
-log = logging.getLogger("amigo.policy")
+from storage.base import Repository
+from storage.models import PolicyVersion
 
 
-class PolicyGate:
-    def __init__(self, deps: Deps) -> None:
-        self.deps = deps
+class CurrentPolicy:
+    """The one source of truth for the policy in force (P17.1): the newest version the operator
+    published with /policy, else the configured one. Published versions are few and change
+    rarely, so they are cached until `refresh()` (called on publish)."""
 
-    async def allows_chat(self, account: Account, channel: Channel) -> bool:
-        policy = self.deps.policy
-        current = await policy.current()
-        if account.policy_version == current.version:
-            return True
-        if not account.policy_version:
-            await channel.send(Rights.terms_withdrawn_reply("consent.chat_blocked"))
-            return False
-        values = {"version": current.version, "date": current.date, "summary": current.summary}
-        if await policy.needs_acceptance(account.policy_version):
-            buttons = (
-                (Button(t("policy.accept"), "pol:accept"),),
-                (Button(t("consent.delete_account"), "del:acct"),),
-            )
-            await channel.send(Reply(t("policy.changed_material", **values), buttons=buttons))
-            return False
-        await self.deps.repo.set_policy_version(account.id, current.version)
-        await channel.send(Reply(t("policy.changed_minor", **values)))
-        return True
+    def __init__(self, repo: Repository, configured: PolicyVersion) -> None:
+        self._repo = repo
+        self._configured = configured
+        self._published: list[PolicyVersion] | None = None
 
-    async def accept(self, account: Account, channel: Channel) -> None:
-        version = (await self.deps.policy.current()).version
-        if account.policy_version != version:
-            await self.deps.repo.record_consent(account.id, Purpose.TERMS, True, version)
-            await self.deps.repo.set_policy_version(account.id, version)
-            log.info("policy.accepted", extra={"uid": account.id})
-        await channel.send(Reply(t("policy.accepted"), edit=True))
+    async def current(self) -> PolicyVersion:
+        published = await self._load()
+        return published[0] if published else self._configured
+
+    async def needs_acceptance(self, accepted: str) -> bool:
+        """Whether any version newer than the one this user accepted changed things materially,
+        so a minor version published after a material one still asks for acceptance."""
+        newer: list[PolicyVersion] = []
+        for version in await self._load():
+            if version.version == accepted:
+                return any(v.material for v in newer)
+            newer.append(version)
+        configured = self._configured
+        return any(v.material for v in newer) or (
+            accepted != configured.version and configured.material
+        )
+
+    def refresh(self) -> None:
+        self._published = None
+
+    async def _load(self) -> list[PolicyVersion]:
+        if self._published is None:
+            self._published = await self._repo.policy_versions()
+        return self._published

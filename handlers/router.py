@@ -18,11 +18,11 @@ from handlers.commands import COMMANDS
 from handlers.deletion import Deletion
 from handlers.deps import Deps
 from handlers.events import ButtonPress, Event, Media, Reply, Text
-from handlers.guard import Guard
 from handlers.info import Info
+from handlers.limits import Limiter
 from handlers.onboarding import Onboarding
 from handlers.personal import Personal
-from handlers.policy import PolicyGate
+from handlers.policy_gate import PolicyGate
 from handlers.ports import Channel
 from handlers.rights import Rights
 from handlers.texts import t
@@ -69,7 +69,7 @@ class Dispatcher:
         self.deletion = Deletion(deps)
         self.policy = PolicyGate(deps)
         self.locks = UserLocks()
-        self.guard = Guard(deps.config.limits, deps.clock, deps.repo)
+        self.limiter = Limiter(deps.config.limits, deps.clock, deps.repo)
         self.admin = Admin(
             deps,
             dict(deps.config.staff),
@@ -108,7 +108,7 @@ class Dispatcher:
         }
 
     async def handle(self, event: Event, channel: Channel) -> None:
-        async with self.locks.hold(event.sender.user_id):
+        async with self.locks.hold(event.sender.tg_id):
             try:
                 await self._route(event, channel)
             except Exception as exc:
@@ -130,11 +130,11 @@ class Dispatcher:
         if isinstance(event, Media):
             await channel.send(Reply(t("media.unsupported")))
             return
-        account = await self.deps.repo.find_account(event.sender.user_id)
+        account = await self.deps.repo.find_account(event.sender.tg_id)
         if isinstance(event, ButtonPress):
             await self._on_button(event, account, channel)
             return
-        refusal = await self.guard.admit(event.sender.user_id, account.id if account else None)
+        refusal = await self.limiter.admit(event.sender.tg_id, account.id if account else None)
         if refusal is not None:
             await channel.send(refusal)
         elif event.command is not None:
@@ -147,7 +147,7 @@ class Dispatcher:
             await self.personal.on_awaited_text(account, event.text, channel)
         elif not await self.policy.allows_chat(account, channel):
             pass
-        elif (refusal := await self.guard.admit_chat(account.id, event.text)) is not None:
+        elif (refusal := await self.limiter.admit_chat(account.id, event.text)) is not None:
             await channel.send(refusal)
         else:
             await self.chat.on_text(event, account, channel)

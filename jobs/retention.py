@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.config import RetentionSettings, Secrets, Settings
+from core.clock import SystemClock
 from storage.base import Repository
-from storage.clock import SystemClock
 from storage.crypto import Vault
 from storage.sqlite import SqliteRepository
 

@@ -20,10 +20,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[impo
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
 from bot.config import Settings
+from core.clock import Clock
 from jobs.backup import run_backup
 from jobs.retention import JOB as RETENTION
 from jobs.retention import run_retention
-from storage.clock import Clock
 from storage.sqlite import SqliteRepository
 
 log = logging.getLogger("amigo.jobs")

@@ -18,7 +18,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.clock import Clock, SystemClock
+from core.clock import Clock, SystemClock
 from storage.crypto import MasterKeyError, Vault
 from storage.migrations import MIGRATIONS
 

@@ -13,9 +13,9 @@ from bot.app import AnyApplication, Services, build_application, handler_config,
 from bot.config import Secrets, Settings, load_settings
 from bot.logs import quiet_libraries
 from bot.tokens import EstimateCounter
+from core.clock import FrozenClock
 from handlers.deps import Deps
 from handlers.router import Dispatcher
-from storage.clock import FrozenClock
 from storage.crypto import Vault
 from storage.sqlite import SqliteRepository
 from tests.doubles import FakeModel

@@ -15,9 +15,9 @@ import pytest
 
 from bot.config import BackupSettings
 from bot.process_lock import DatabaseInUse, database_lock
+from core.clock import FrozenClock
 from jobs.backup import backup_name, rotate, run_backup
 from storage.backup import BackupError, check_backup, restore_database
-from storage.clock import FrozenClock
 from storage.crypto import MasterKeyError, Vault
 from storage.models import Account
 from storage.sqlite import SqliteRepository

@@ -19,7 +19,7 @@ import pytest
 
 from bot.app import build_application, running
 from bot.config import Settings
-from storage.clock import FrozenClock
+from core.clock import FrozenClock
 from storage.crypto import Vault, parse_master_key
 from storage.sqlite import SqliteRepository
 from tests.conftest import CANARY, MASTER_KEY, Bot, make_settings

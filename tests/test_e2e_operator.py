@@ -12,7 +12,7 @@ import pytest
 
 import handlers.broadcasts
 from bot.config import Settings
-from storage.clock import FrozenClock
+from core.clock import FrozenClock
 from tests.conftest import Bot, settings_for
 from tests.e2e import onboard, press, press_for_edit, say
 from tests.fakes import FakeOpenAI, FakeTelegram

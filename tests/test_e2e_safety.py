@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
+from core.clock import FrozenClock
 from handlers.signals import detect_distress
-from storage.clock import FrozenClock
 from tests.conftest import CANARY, Bot, settings_for
 from tests.e2e import onboard, say
 from tests.fakes import FakeOpenAI, FakeTelegram

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from core.clock import FrozenClock
 from handlers.events import ButtonPress, Media, Sender, Text
 from handlers.router import Dispatcher
-from storage.clock import FrozenClock
 from storage.models import Companion, Purpose, Status
 from storage.sqlite import SqliteRepository
 from tests.conftest import CANARY
@@ -76,12 +76,12 @@ async def test_under_18_keeps_only_a_keyed_marker_and_blocks_a_later_yes(
     assert "only for adults" in ch.texts[-1]
     with sqlite3.connect(repo.path) as db:
         markers = db.execute("SELECT tg_ref FROM minor_markers").fetchall()
-        assert len(markers) == 1 and str(USER.user_id).encode() not in markers[0][0]
+        assert len(markers) == 1 and str(USER.tg_id).encode() not in markers[0][0]
         assert db.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0
     await say(dispatcher, ch, "/start")
     await press(dispatcher, ch, "age:yes")
     assert "review" in ch.texts[-1]
-    assert await repo.find_account(USER.user_id) is None
+    assert await repo.find_account(USER.tg_id) is None
 
 
 async def test_full_onboarding_records_every_decision(
@@ -97,7 +97,7 @@ async def test_full_onboarding_records_every_decision(
     await press(dispatcher, ch, "gender:female")
     await press(dispatcher, ch, "tone:playful")
     assert "All set! I'm Meera 🌸" in ch.texts[-1]
-    account = await repo.find_account(USER.user_id)
+    account = await repo.find_account(USER.tg_id)
     assert account is not None and account.status is Status.ACTIVE
     ledger = {(c.purpose, c.granted) for c in await repo.consents(account.id)}
     assert ledger == {
@@ -126,16 +126,16 @@ async def test_forged_or_expired_gate_token_is_refused(
 ) -> None:
     ch = RecordingChannel()
     await press(dispatcher, ch, "terms:abc.forged")
-    assert await repo.find_account(USER.user_id) is None
+    assert await repo.find_account(USER.tg_id) is None
     await say(dispatcher, ch, "/start")
     await press(dispatcher, ch, "age:yes")
     token = ch.button("terms:")
     other = Sender(2002, 2002)
     await press(dispatcher, ch, token, other)  # someone else's button
-    assert await repo.find_account(other.user_id) is None
+    assert await repo.find_account(other.tg_id) is None
     clock.advance(days=2)
     await press(dispatcher, ch, token)
-    assert await repo.find_account(USER.user_id) is None
+    assert await repo.find_account(USER.tg_id) is None
     assert "expired" in " ".join(ch.texts[-2:])
 
 
@@ -163,7 +163,7 @@ async def test_invalid_companion_names_are_refused(
         await say(dispatcher, ch, bad)
         assert "Please pick a name" in " ".join(ch.texts[-2:])
     await say(dispatcher, ch, "Zoë")
-    account = await repo.find_account(USER.user_id)
+    account = await repo.find_account(USER.tg_id)
     assert account is not None
     assert await repo.companion(account.id) == Companion("Zoë", "nonbinary", "warm")
 
@@ -178,7 +178,7 @@ async def test_stale_and_repeated_buttons_change_nothing(
     await press(dispatcher, ch, token)
     await press(dispatcher, ch, token)  # double tap
     await press(dispatcher, ch, "tone:warm")  # a later step's button, too early
-    account = await repo.find_account(USER.user_id)
+    account = await repo.find_account(USER.tg_id)
     assert account is not None and account.status is Status.ONBOARDING
     assert len(await repo.consents(account.id)) == 2
     assert "earlier step" in " ".join(ch.texts[-2:])
@@ -232,10 +232,10 @@ async def test_any_unicode_text_is_stored_and_answered(
 ) -> None:
     """Odd Unicode, control characters, 4,096 characters: never a crash, never a lost message."""
     ch = RecordingChannel()
-    account = await repo.find_account(USER.user_id)
+    account = await repo.find_account(USER.tg_id)
     if account is None:
         await onboard(dispatcher, ch)
-        account = await repo.find_account(USER.user_id)
+        account = await repo.find_account(USER.tg_id)
     assert account is not None and account.conversation_id is not None
     if text.startswith("/"):
         text = " " + text

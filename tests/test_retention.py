@@ -20,9 +20,9 @@ import aiosqlite
 import pytest
 
 from bot.config import RetentionSettings
+from core.clock import FrozenClock
 from jobs.retention import CATEGORIES, JOB, run_retention
 from jobs.scheduler import BACKUP, build_scheduler
-from storage.clock import FrozenClock
 from storage.crypto import Vault, parse_master_key
 from storage.sqlite import SqliteRepository
 from tests.conftest import CANARY, Bot, make_settings

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 
+from core.clock import FrozenClock
 from handlers.commands import COMMANDS
 from handlers.events import Reply
 from handlers.router import Dispatcher
-from storage.clock import FrozenClock
 from storage.models import Account, Purpose
 from storage.sqlite import SqliteRepository
 from tests.conftest import CANARY
@@ -24,7 +24,7 @@ async def active(
 ) -> tuple[RecordingChannel, Account]:
     ch = RecordingChannel()
     await onboard(dispatcher, ch)
-    account = await repo.find_account(USER.user_id)
+    account = await repo.find_account(USER.tg_id)
     assert account is not None
     return ch, account
 

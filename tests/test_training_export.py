@@ -13,12 +13,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import jobs.training_export as training
+from core.clock import FrozenClock
 from handlers.events import Sender
 from handlers.rights import latest
 from handlers.router import Dispatcher
 from handlers.signals import Distress
 from jobs.training_export import deidentify, write_training_export
-from storage.clock import FrozenClock
 from storage.crypto import Vault
 from storage.models import Account, Purpose, Status
 from storage.sqlite import SqliteRepository
@@ -152,7 +152,7 @@ async def test_withdrawing_consent_excludes_from_later_exports_and_changes_nothi
     calls = len(model.history)
     await say(dispatcher, ch, "still here", who)
     assert ch.texts[-1] == "echo: still here" and len(model.history) == calls + 1
-    after = await repo.find_account(who.user_id)
+    after = await repo.find_account(who.tg_id)
     assert after is not None and after.status is Status.ACTIVE
     assert (await repo.inventory(account.id)).messages == 4
 

@@ -31,9 +31,9 @@ from pathlib import Path
 
 from bot.app import handler_config
 from bot.config import load_settings
+from core.clock import FrozenClock
 from handlers.deps import HandlerConfig
 from handlers.export import write_export
-from storage.clock import FrozenClock
 from storage.crypto import Vault
 from storage.models import Companion, Role
 from storage.sqlite import SqliteRepository

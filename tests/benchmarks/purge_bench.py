@@ -32,11 +32,11 @@ from pathlib import Path
 from bot.app import handler_config
 from bot.config import RetentionSettings, Settings, load_settings
 from bot.tokens import EstimateCounter
+from core.clock import FrozenClock
 from handlers.deps import Deps
 from handlers.events import Sender, Text
 from handlers.router import Dispatcher
 from jobs.retention import run_retention
-from storage.clock import FrozenClock
 from storage.crypto import Vault
 from storage.sqlite import SqliteRepository
 from storage.sqlite_base import ts

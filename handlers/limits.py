@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
+from core.clock import Clock
 from handlers.events import Reply
 from handlers.texts import t
 from storage.base import Repository
-from storage.clock import Clock
 
 V = TypeVar("V")
 _TRACKED = 50_000  # users remembered in memory at once; the oldest are forgotten first
@@ -40,7 +40,7 @@ class _Bucket:
     flagged: bool = False
 
 
-class Guard:
+class Limiter:
     def __init__(self, limits: Limits, clock: Clock, repo: Repository) -> None:
         self.limits = limits
         self.clock = clock
