@@ -4,10 +4,10 @@ To anyone who is not staff an admin command looks like any unknown command. Staf
 figures and flags without content; conversation content is shown only through /review, which needs
 a reason category and a reason, shows the minimum, and is recorded where the user can see it (P6.3,
 B3). There is deliberately no command that lists, browses or searches conversations (P6.4).
-/grievances shows what users wrote TO the team in a grievance, because answering it is that text's
-purpose (P9.4); each showing is recorded as a staff access with the reason category "support".
 
-Broadcasts (/broadcast, /breach) are sent by handlers/broadcasts.py.
+Every command is one entry of ADMIN_TABLE below: its name, the roles allowed, its usage line and its
+handler. The grievance commands live in handlers/admin_grievances.py; broadcasts (/broadcast,
+/breach) are sent by handlers/broadcasts.py; the pieces they all share are in handlers/staff.py.
 """
 
 from __future__ import annotations
@@ -17,79 +17,36 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
+from handlers import admin_grievances as grievances
 from handlers.broadcasts import Broadcasts
 from handlers.deps import Deps
 from handlers.events import Reply, Text
 from handlers.ports import Channel
 from handlers.rights import fmt_time
+from handlers.staff import ALL, OWNER, REVIEWER, SUPPORT, BadArguments, Tell, parse_ref, tell
 from handlers.texts import t
-from storage.models import StaffGrievance
 
 log = logging.getLogger("amigo.admin")
 
-OWNER, REVIEWER, SUPPORT = "owner", "reviewer", "support"
-ALL = (OWNER, REVIEWER, SUPPORT)
 REASONS = ("abuse", "safety", "support", "legal", "quality")
 REVIEW_SHOWN = 2  # messages on each side of the flagged one
 SNIPPET = 600
-GRIEVANCE_SHOWN = 300  # characters of each grievance in the queue
-QUEUE_SHOWN = 50  # grievances in one /grievances
 TARGETS = re.compile(r"u\d+(,|$)", re.IGNORECASE)
 POLICY_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
+
+Handler = Callable[["Admin", str, str, Channel], Awaitable[str]]
+"""(admin, caller's role, arguments, operator's channel) -> the audit detail: ids and categories,
+never content. Raises BadArguments for a one-line explanation and the usage."""
 
 
 @dataclass(frozen=True)
 class AdminCommand:
+    name: str
     roles: tuple[str, ...]
     usage: str
-
-
-ADMIN_COMMANDS: dict[str, AdminCommand] = {
-    "admin": AdminCommand(ALL, "/admin"),
-    "stats": AdminCommand(ALL, "/stats"),
-    "flags": AdminCommand((OWNER, REVIEWER), "/flags"),
-    "review": AdminCommand(
-        (OWNER, REVIEWER), "/review <f12 | u34> <abuse|safety|support|legal|quality> <reason>"
-    ),
-    "ban": AdminCommand((OWNER, REVIEWER), "/ban <u34> <reason>"),
-    "unban": AdminCommand((OWNER, REVIEWER), "/unban <u34>"),
-    "minor": AdminCommand((OWNER, REVIEWER), "/minor <u34>"),
-    "hold": AdminCommand((OWNER,), "/hold <u34> <reason>"),
-    "holds": AdminCommand((OWNER,), "/holds"),
-    "release": AdminCommand((OWNER,), "/release <u34>"),
-    "retention": AdminCommand((OWNER,), "/retention [run]"),
-    "audit": AdminCommand((OWNER,), "/audit [n] | /audit verify"),
-    "grievances": AdminCommand((OWNER, SUPPORT), "/grievances"),
-    "ack": AdminCommand((OWNER, SUPPORT), "/ack <G-000012>"),
-    "reply": AdminCommand((OWNER, SUPPORT), "/reply <G-000012> <text>"),
-    "resolve": AdminCommand((OWNER, SUPPORT), "/resolve <G-000012>"),
-    "broadcast": AdminCommand((OWNER,), "/broadcast <service|marketing> <text>"),
-    "breach": AdminCommand((OWNER,), "/breach [u3,u7] <text>"),
-    "policy": AdminCommand((OWNER,), "/policy publish <version> <material|minor> <summary>"),
-}
-
-
-class BadArguments(Exception):
-    """A one-line explanation of what the command expects."""
-
-
-def parse_ref(text: str, kind: str) -> int:
-    """'u34' / 'f12' (or a bare number) to the id; anything else is a clear error."""
-    value = text.strip().lower().lstrip("#")
-    if value.startswith(kind):
-        value = value[len(kind) :]
-    if not value.isdigit():
-        raise BadArguments(t("admin.bad_ref", value=text or "nothing", kind=kind))
-    return int(value)
-
-
-def parse_ticket(text: str) -> int:
-    """'G-000012' / 'g12' / '12' to the grievance id; anything else is a clear error."""
-    value = text.strip().upper().lstrip("#").removeprefix("G").removeprefix("-")
-    if not value.isdigit():
-        raise BadArguments(t("admin.bad_ticket", value=text or "nothing"))
-    return int(value)
+    run: Handler
 
 
 class Admin:
@@ -105,7 +62,8 @@ class Admin:
         self.staff = staff
         self.ban_window = timedelta(days=ban_needs_review_days)
         self.run_retention = run_retention
-        self.broadcasts = Broadcasts(self)
+        self.tell: Tell = partial(tell, deps)
+        self.broadcasts = Broadcasts(deps, staff, self.tell)
 
     def actor(self, tg_id: int) -> str:
         role = self.staff.get(tg_id)
@@ -130,7 +88,7 @@ class Admin:
             await channel.send(Reply(t("admin.role_refused", role=role, command=name)))
             return True
         try:
-            detail = await getattr(self, f"_{name}")(role, args, channel)
+            detail = await command.run(self, role, args, channel)
         except BadArguments as exc:
             await self.deps.repo.audit(actor, f"/{name}", f"bad arguments: {exc}")
             await channel.send(Reply(f"{exc}\n{t('admin.usage', usage=command.usage)}"))
@@ -138,10 +96,16 @@ class Admin:
         await self.deps.repo.audit(actor, f"/{name}", detail or "")
         return True
 
+    async def resume_broadcasts(self) -> None:
+        await self.broadcasts.resume()
+
+    async def stop_broadcasts(self) -> None:
+        await self.broadcasts.stop()
+
     # -- commands: each returns the audit detail (ids and categories, never content) -----------
 
     async def _admin(self, role: str, args: str, channel: Channel) -> str:
-        lines = [c.usage for c in ADMIN_COMMANDS.values() if role in c.roles]
+        lines = [c.usage for c in ADMIN_TABLE if role in c.roles]
         await channel.send(Reply(t("admin.menu", role=role, commands="\n".join(lines))))
         return ""
 
@@ -215,22 +179,20 @@ class Admin:
         if reviewed is None or self.deps.clock.now() - reviewed > self.ban_window:
             raise BadArguments(t("admin.review_first", user=user_id))
         await self.deps.repo.set_banned(user_id, True)
-        await self._tell(
-            user_id, t("admin.banned_notice", contact=self.deps.config.privacy_contact)
-        )
+        await self.tell(user_id, t("admin.banned_notice", contact=self.deps.config.privacy_contact))
         await channel.send(Reply(t("admin.done", what=f"u{user_id} banned")))
         return f"user={user_id} reason={reason.strip()}"
 
     async def _unban(self, role: str, args: str, channel: Channel) -> str:
         user_id = await self._known_user(args)
         await self.deps.repo.set_banned(user_id, False)
-        await self._tell(user_id, t("admin.unbanned_notice"))
+        await self.tell(user_id, t("admin.unbanned_notice"))
         await channel.send(Reply(t("admin.done", what=f"u{user_id} unbanned")))
         return f"user={user_id}"
 
     async def _minor(self, role: str, args: str, channel: Channel) -> str:
         user_id = await self._known_user(args)
-        await self._tell(user_id, t("admin.minor_notice"))
+        await self.tell(user_id, t("admin.minor_notice"))
         await self.deps.repo.mark_minor_account(user_id)
         deleted = await self.deps.repo.delete_account(user_id)
         await channel.send(Reply(t("admin.done", what=f"u{user_id} erased and blocked")))
@@ -295,98 +257,6 @@ class Admin:
         await channel.send(Reply("\n".join(lines) or t("admin.never")))
         return f"shown={len(entries)}"
 
-    # -- grievances (P9.4) ------------------------------------------------------------------------
-
-    async def _grievances(self, role: str, args: str, channel: Channel) -> str:
-        if args.strip():
-            raise BadArguments(t("admin.bad_args"))
-        now, repo = self.deps.clock.now(), self.deps.repo
-        queue = await repo.grievance_queue(QUEUE_SHOWN)
-        if not queue:
-            await channel.send(Reply(t("admin.no_grievances")))
-            return "shown=0"
-        lines, overdue = [], 0
-        for g in queue:
-            late = ""
-            if now > g.resolve_due:
-                late = t("admin.grievance_overdue")
-            elif g.status == "open" and now > g.ack_due:
-                late = t("admin.grievance_ack_overdue")
-            overdue += bool(late)
-            text = " ".join(g.text.split())
-            lines.append(
-                t(
-                    "admin.grievance_line",
-                    ticket=g.ticket,
-                    user=g.user_id,
-                    status=g.status,
-                    late=late,
-                    ack=fmt_time(g.ack_due),
-                    resolve=fmt_time(g.resolve_due),
-                    text=text if len(text) <= GRIEVANCE_SHOWN else text[:GRIEVANCE_SHOWN] + "…",
-                )
-            )
-        for user_id in sorted({g.user_id for g in queue}):  # recorded before anything is shown
-            await repo.record_staff_access(user_id, role, "support")
-        header = t("admin.grievances_header", n=len(queue), overdue=overdue)
-        await channel.send(Reply(header + "\n\n" + "\n\n".join(lines)))
-        tickets = ",".join(g.ticket for g in queue)
-        return f"shown={len(queue)} overdue={overdue} reason_category=support tickets={tickets}"
-
-    async def _ack(self, role: str, args: str, channel: Channel) -> str:
-        g = await self._ticket(args)
-        if not await self.deps.repo.acknowledge_grievance(g.id):
-            await channel.send(
-                Reply(t("admin.grievance_already", ticket=g.ticket, status=g.status))
-            )
-            return f"ticket={g.ticket} user={g.user_id} unchanged={g.status}"
-        told = await self._tell(
-            g.user_id,
-            t("admin.grievance_ack_notice", ticket=g.ticket, resolve=fmt_time(g.resolve_due)),
-        )
-        await channel.send(Reply(t("admin.done", what=f"{g.ticket} acknowledged")))
-        return f"ticket={g.ticket} user={g.user_id} told={told}"
-
-    async def _reply(self, role: str, args: str, channel: Channel) -> str:
-        ref, _, text = args.strip().partition(" ")
-        g = await self._ticket(ref)
-        if not text.strip():
-            raise BadArguments(t("admin.need_text"))
-        if self.deps.channels is None:
-            raise BadArguments(t("admin.no_transport"))
-        acknowledged = await self.deps.repo.acknowledge_grievance(g.id)  # a reply acknowledges
-        notice = t("admin.grievance_reply_notice", ticket=g.ticket, text=text.strip())
-        told = await self._tell(g.user_id, notice)
-        what = f"reply to {g.ticket} sent" if told else f"u{g.user_id} can't be reached"
-        await channel.send(Reply(t("admin.done", what=what)))
-        return (
-            f"ticket={g.ticket} user={g.user_id} chars={len(text.strip())} told={told}"
-            f" acknowledged={acknowledged}"
-        )
-
-    async def _resolve(self, role: str, args: str, channel: Channel) -> str:
-        g = await self._ticket(args)
-        if not await self.deps.repo.resolve_grievance(g.id):
-            await channel.send(
-                Reply(t("admin.grievance_already", ticket=g.ticket, status=g.status))
-            )
-            return f"ticket={g.ticket} user={g.user_id} unchanged={g.status}"
-        contact = self.deps.config.privacy_contact
-        told = await self._tell(
-            g.user_id, t("admin.grievance_resolved_notice", ticket=g.ticket, contact=contact)
-        )
-        await channel.send(Reply(t("admin.done", what=f"{g.ticket} resolved")))
-        return f"ticket={g.ticket} user={g.user_id} told={told}"
-
-    async def _ticket(self, ref: str) -> StaffGrievance:
-        """The grievance one ticket argument names; a bad or unknown one is a one-line error."""
-        if len(ref.split()) > 1:
-            raise BadArguments(t("admin.bad_args"))
-        grievance = await self.deps.repo.grievance_by_id(parse_ticket(ref))
-        if grievance is None:
-            raise BadArguments(t("admin.no_such", what=ref))
-        return grievance
-
     # -- broadcasts (P9.6) and breach notices (P12.4) ---------------------------------------------
 
     async def _broadcast(self, role: str, args: str, channel: Channel) -> str:
@@ -404,12 +274,6 @@ class Admin:
             targets = [parse_ref(ref, "u") for ref in first.split(",")]
             return await self.broadcasts.start("breach", rest, channel, targets)
         return await self.broadcasts.start("breach", args, channel)
-
-    async def resume_broadcasts(self) -> None:
-        await self.broadcasts.resume()
-
-    async def stop_broadcasts(self) -> None:
-        await self.broadcasts.stop()
 
     # -- policy versions (P17.1) ------------------------------------------------------------------
 
@@ -445,14 +309,41 @@ class Admin:
             raise BadArguments(t("admin.no_such", what=ref))
         return user_id
 
-    async def _tell(self, user_id: int, text: str) -> bool:
-        """Tell a user something in their own chat (their chat id is sealed at rest); False when
-        they can't be reached (no chat, or no transport)."""
-        chat = await self.deps.repo.chat_of(user_id)
-        if chat is None or self.deps.channels is None:
-            return False
-        await self.deps.channels(chat).send(Reply(text))
-        return True
+
+ADMIN_TABLE: tuple[AdminCommand, ...] = (
+    AdminCommand("admin", ALL, "/admin", Admin._admin),
+    AdminCommand("stats", ALL, "/stats", Admin._stats),
+    AdminCommand("flags", (OWNER, REVIEWER), "/flags", Admin._flags),
+    AdminCommand(
+        "review",
+        (OWNER, REVIEWER),
+        "/review <f12 | u34> <abuse|safety|support|legal|quality> <reason>",
+        Admin._review,
+    ),
+    AdminCommand("ban", (OWNER, REVIEWER), "/ban <u34> <reason>", Admin._ban),
+    AdminCommand("unban", (OWNER, REVIEWER), "/unban <u34>", Admin._unban),
+    AdminCommand("minor", (OWNER, REVIEWER), "/minor <u34>", Admin._minor),
+    AdminCommand("hold", (OWNER,), "/hold <u34> <reason>", Admin._hold),
+    AdminCommand("holds", (OWNER,), "/holds", Admin._holds),
+    AdminCommand("release", (OWNER,), "/release <u34>", Admin._release),
+    AdminCommand("retention", (OWNER,), "/retention [run]", Admin._retention),
+    AdminCommand("audit", (OWNER,), "/audit [n] | /audit verify", Admin._audit),
+    AdminCommand("grievances", (OWNER, SUPPORT), "/grievances", grievances.queue),
+    AdminCommand("ack", (OWNER, SUPPORT), "/ack <G-000012>", grievances.ack),
+    AdminCommand("reply", (OWNER, SUPPORT), "/reply <G-000012> <text>", grievances.reply),
+    AdminCommand("resolve", (OWNER, SUPPORT), "/resolve <G-000012>", grievances.resolve),
+    AdminCommand("broadcast", (OWNER,), "/broadcast <service|marketing> <text>", Admin._broadcast),
+    AdminCommand("breach", (OWNER,), "/breach [u3,u7] <text>", Admin._breach),
+    AdminCommand(
+        "policy",
+        (OWNER,),
+        "/policy publish <version> <material|minor> <summary>",
+        Admin._policy,
+    ),
+)
+"""Every admin command, in the order /admin lists them."""
+ADMIN_COMMANDS: Mapping[str, AdminCommand] = {c.name: c for c in ADMIN_TABLE}
+"""ADMIN_TABLE by name."""
 
 
 def _age(delta: timedelta) -> str:

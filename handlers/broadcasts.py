@@ -9,20 +9,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Coroutine, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Coroutine, Mapping, Sequence
+from typing import Any
 
+from handlers.deps import Deps
 from handlers.events import Reply
 from handlers.ports import Channel
+from handlers.staff import OWNER, BadArguments, Tell
 from handlers.texts import t
 from storage.models import Broadcast, BroadcastKind
 
-if TYPE_CHECKING:
-    from handlers.admin import Admin
-
 log = logging.getLogger("amigo.broadcasts")
 
-OWNER = "owner"
 # Telegram allows about 30 messages a second to different chats; broadcasts keep under 25, leaving
 # room for the bot's ordinary replies. Every broadcast shares this one pace. Tests shrink it.
 BROADCAST_PAUSE_SECONDS = 1 / 25
@@ -37,8 +35,12 @@ BROADCAST_TEXTS: dict[BroadcastKind, str] = {
 
 
 class Broadcasts:
-    def __init__(self, admin: Admin) -> None:
-        self.admin = admin
+    def __init__(self, deps: Deps, staff: Mapping[int, str], tell: Tell) -> None:
+        """`staff` says who the owners are (resumed broadcasts report to them); `tell` is how one
+        notice reaches one user."""
+        self.deps = deps
+        self.staff = staff
+        self.tell = tell
         self._tasks: set[asyncio.Task[None]] = set()  # broadcasts started by a command
         self._running: set[int] = set()  # ids of broadcasts being sent right now
         self._pace = asyncio.Lock()  # one send at a time across every broadcast
@@ -48,28 +50,26 @@ class Broadcasts:
     ) -> str:
         """Record the broadcast, answer at once, and send it from a background task, so the
         operator's per-user lock is not held for the minutes a large broadcast takes."""
-        from handlers.admin import BadArguments  # admin imports this module
-
         text = text.strip()
         if not text:
             raise BadArguments(t("admin.need_text"))
-        if self.admin.deps.channels is None:
+        if self.deps.channels is None:
             raise BadArguments(t("admin.no_transport"))
-        repo = self.admin.deps.repo
+        repo = self.deps.repo
         broadcast_id = await repo.create_broadcast(kind, text, targets)
         n = await repo.count_broadcast_recipients(broadcast_id, kind)
         seconds = math.ceil(n * BROADCAST_PAUSE_SECONDS)
         await channel.send(
             Reply(t("admin.broadcast_started", id=broadcast_id, kind=kind, n=n, seconds=seconds))
         )
-        broadcast = Broadcast(broadcast_id, kind, text, self.admin.deps.clock.now())
+        broadcast = Broadcast(broadcast_id, kind, text, self.deps.clock.now())
         self._spawn(self._deliver(broadcast, (channel,)))
         return f"broadcast={broadcast_id} kind={kind} recipients={n} chars={len(text)}"
 
     async def resume(self) -> None:
         """Finish every broadcast a stop or crash interrupted (no finished_at), oldest first.
         Run as a background task at start-up, once `channels` is set; reports go to the owners."""
-        repo = self.admin.deps.repo
+        repo = self.deps.repo
         try:
             unfinished = await repo.unfinished_broadcasts()
         except Exception as exc:
@@ -97,7 +97,7 @@ class Broadcasts:
         if b.id in self._running:
             return
         self._running.add(b.id)
-        repo, text = self.admin.deps.repo, self._notice(b)
+        repo, text = self.deps.repo, self._notice(b)
         sent = failed = 0
         try:
             while batch := await repo.broadcast_recipients(b.id, b.kind, BROADCAST_BATCH):
@@ -133,7 +133,7 @@ class Broadcasts:
 
     async def _send_one(self, user_id: int, text: str) -> bool:
         try:
-            return await self.admin._tell(user_id, text)
+            return await self.tell(user_id, text)
         except Exception as exc:  # one unreachable user never stops a broadcast
             log.warning(
                 "broadcast.undelivered", extra={"uid": user_id, "error": type(exc).__name__}
@@ -141,16 +141,14 @@ class Broadcasts:
             return False
 
     def _notice(self, b: Broadcast) -> str:
-        return t(
-            BROADCAST_TEXTS[b.kind], text=b.body, contact=self.admin.deps.config.privacy_contact
-        )
+        return t(BROADCAST_TEXTS[b.kind], text=b.body, contact=self.deps.config.privacy_contact)
 
     def _owner_channels(self) -> list[Channel]:
         """Where reports of a resumed broadcast go: each owner's private chat (id = user id)."""
-        channels = self.admin.deps.channels
+        channels = self.deps.channels
         if channels is None:
             return []
-        return [channels(tg_id) for tg_id, role in self.admin.staff.items() if role == OWNER]
+        return [channels(tg_id) for tg_id, role in self.staff.items() if role == OWNER]
 
     @staticmethod
     async def _report(report: Sequence[Channel], text: str) -> None:
