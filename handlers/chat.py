@@ -10,9 +10,9 @@ from handlers.deps import Deps, HelplineInfo
 from handlers.events import Reply, Text
 from handlers.persona import HONESTY_TURN, SAFE_MESSAGING, system_prompt
 from handlers.ports import Channel, ModelUnavailable
-from handlers.signals import Distress, asks_if_ai, detect_distress, detect_minor_signal
 from handlers.texts import t
 from handlers.window import build_window
+from safety import Distress, asks_if_ai, detect_distress, detect_minor_signal
 from storage.models import Account, Companion
 
 log = logging.getLogger("amigo.chat")

@@ -48,7 +48,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO
 
-from handlers.signals import detect_distress, detect_minor_signal
+from safety import detect_distress, detect_minor_signal
 from storage.base import Repository
 
 log = logging.getLogger("amigo.training_export")

@@ -1,6 +1,6 @@
-"""The shipped distress classifier (handlers/distress_model.py) and how it was trained.
+"""The shipped distress classifier (safety/model.py) and how it was trained.
 
-Its quality is measured with the rules in tests/test_signals.py; here: it ships with the package,
+Its quality is measured with the rules in tests/test_distress.py; here: it ships with the package,
 it was trained on today's corpus, training never saw an evaluation phrase, and training is
 reproducible.
 """
@@ -14,16 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from handlers.distress_model import MODEL_FILE, DistressModel, features, shipped_model
-from handlers.signals import normalise_for_distress
-from tests.signal_phrases import all_distress_texts
+from safety import normalise_for_distress
+from safety.model import MODEL_FILE, DistressModel, features, shipped_model
+from tests.phrases import all_distress_texts
 from training.distress import CORPUS, Trainer, corpus_digest, load_corpus
 
 ROOT = Path(__file__).parent.parent
 
 
-def test_the_model_ships_inside_the_handlers_package_and_is_small() -> None:
-    path = ROOT / "handlers" / MODEL_FILE
+def test_the_model_ships_inside_the_safety_package_and_is_small() -> None:
+    path = ROOT / "safety" / MODEL_FILE
     assert path.stat().st_size < 2 * 1024 * 1024
     model = shipped_model()
     assert 0.0 < model.threshold < 1.0

@@ -10,7 +10,7 @@ import pytest
 
 from bot.config import Settings
 from core.clock import FrozenClock
-from handlers.signals import detect_distress
+from safety import detect_distress
 from tests.conftest import CANARY, Bot, settings_for
 from tests.e2e import onboard, say
 from tests.fakes import FakeOpenAI, FakeTelegram
@@ -184,7 +184,7 @@ async def test_distress_surfaces_helplines_and_records_no_text(
 async def test_the_companion_says_it_is_an_ai_when_asked_and_every_three_hours(
     tmp_path: Path, tg: FakeTelegram, llm: FakeOpenAI, clock: FrozenClock
 ) -> None:
-    from handlers.signals import asks_if_ai
+    from safety import asks_if_ai
 
     settings = settings_for(tmp_path, tg, llm)
     async with Bot(settings, tg, clock).running():

@@ -17,8 +17,8 @@ from core.clock import FrozenClock
 from handlers.events import Sender
 from handlers.rights import latest
 from handlers.router import Dispatcher
-from handlers.signals import Distress
 from jobs.training_export import deidentify, write_training_export
+from safety import Distress
 from storage.crypto import Vault
 from storage.models import Account, Purpose, Status
 from storage.sqlite import SqliteRepository

@@ -1,10 +1,10 @@
-"""Train the distress classifier shipped as handlers/distress_model.bin.
+"""Train the distress classifier shipped as safety/distress_model.bin.
 
     python -m training.distress          # train, cross-validate, write the model
     python -m training.distress --check  # fail if the model was not trained on today's corpus
 
 The corpus (training/distress/corpus/*.jsonl) was written for training only; the evaluation phrases
-in tests/signal_phrases.py are never read here, so the test numbers stay an honest measure. Training
+in tests/data/ are never read here, so the test numbers stay an honest measure. Training
 needs scikit-learn (a dev dependency, not the bot's) and is deterministic (fixed seed, fixed order,
 L-BFGS), so the same corpus gives the same file.
 The decision threshold is chosen by k-fold cross-validation on the corpus, never on the tests.
@@ -24,17 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from handlers.distress_model import (
-    CLASSES,
-    MODEL_FILE,
-    DistressModel,
-    feature_vector,
-    features,
-)
-from handlers.signals import normalise_for_distress
+from safety import normalise_for_distress
+from safety.model import CLASSES, MODEL_FILE, DistressModel, feature_vector, features
 
 CORPUS = Path(__file__).parent / "distress" / "corpus"
-MODEL_PATH = Path(__file__).parent.parent / "handlers" / MODEL_FILE
+MODEL_PATH = Path(__file__).parent.parent / "safety" / MODEL_FILE
 DIM = 1 << 18
 # C (inverse L2 strength) was chosen among 3, 10 and 30 on cross-validation and held-out v4 (which
 # that spent); the 3% target sits between the 2% and 4% tried there. v5 was measured only after.
@@ -191,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.check:
         shipped = DistressModel.from_bytes(MODEL_PATH.read_bytes()).header["corpus_sha256"]
         if shipped != digest:
-            print("handlers/distress_model.bin is stale: run python -m training.distress")
+            print("safety/distress_model.bin is stale: run python -m training.distress")
             return 1
         return 0
     examples = load_corpus()

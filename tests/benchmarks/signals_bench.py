@@ -15,9 +15,9 @@ import statistics
 import time
 from collections.abc import Callable
 
-from handlers.distress_model import shipped_model
-from handlers.signals import detect_distress, normalise_for_distress
-from tests.signal_phrases import all_distress_texts
+from safety import detect_distress, normalise_for_distress
+from safety.model import shipped_model
+from tests.phrases import all_distress_texts
 
 
 def _per_call_us(fn: Callable[[str], object], texts: list[str], rounds: int = 5) -> float:

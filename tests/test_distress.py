@@ -1,71 +1,30 @@
-"""Text signal detectors (handlers/signals.py): distress, a possible minor, "are you an AI?".
+"""The distress detector (safety/distress.py): quality on labelled phrases, and the context checks.
 
-The distress numbers are measured on tests/signal_phrases.py: tuning data (which the rules were
-written against) and a held-out set written after the rules were frozen. The held-out numbers are
-the honest ones; run `pytest tests/test_signals.py -rP` to see every figure.
+The numbers are measured on tests/data/ (see tests/phrases.py): tuning data (which the rules were
+written against) and held-out sets written after the rules were frozen. The held-out numbers are
+the honest ones; run `pytest tests/test_distress.py -rP` to see every figure.
 """
 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import FrozenInstanceError
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from handlers.signals import Distress, asks_if_ai, detect_distress, detect_minor_signal
-from tests.signal_phrases import (
-    AI_NEGATIVES,
-    AI_POSITIVES,
-    EN_NEGATIVES,
-    EN_POSITIVES,
-    EVERYDAY_NEGATIVES,
-    HELD_OUT_NEGATIVES,
-    HELD_OUT_POSITIVES,
-    HELD_OUT_V4_NEGATIVES,
-    HELD_OUT_V4_POSITIVES,
-    HELD_OUT_V5_NEGATIVES,
-    HELD_OUT_V5_POSITIVES,
-    HI_NEGATIVES,
-    HI_POSITIVES,
-    HINGLISH_NEGATIVES,
-    HINGLISH_POSITIVES,
-    MINOR_NEGATIVES,
-    MINOR_POSITIVES,
-    PROBE_NEGATIVES,
-    PROBE_POSITIVES,
-    ROUND5_NEGATIVES,
-    SPENT_HELD_OUT_V1_NEGATIVES,
-    SPENT_HELD_OUT_V1_POSITIVES,
-    SPENT_HELD_OUT_V2_NEGATIVES,
-    SPENT_HELD_OUT_V2_POSITIVES,
-    Language,
-    Negative,
-    Positive,
-)
+from safety import Distress, detect_distress
+from tests.phrases import Language, Negative, Positive, negatives, positives
 
-TUNING_POSITIVES = [
-    *EN_POSITIVES,
-    *HI_POSITIVES,
-    *HINGLISH_POSITIVES,
-    *SPENT_HELD_OUT_V1_POSITIVES,
-    *PROBE_POSITIVES,
-    *SPENT_HELD_OUT_V2_POSITIVES,
-]
-TUNING_NEGATIVES = [
-    *EN_NEGATIVES,
-    *HI_NEGATIVES,
-    *HINGLISH_NEGATIVES,
-    *SPENT_HELD_OUT_V1_NEGATIVES,
-    *PROBE_NEGATIVES,
-    *SPENT_HELD_OUT_V2_NEGATIVES,
-    *ROUND5_NEGATIVES,
-]
+EN_POSITIVES = positives("core", lang="en")
+HI_POSITIVES = positives("core", lang="hi")
+HINGLISH_POSITIVES = positives("core", lang="hinglish")
+HELD_OUT_POSITIVES, HELD_OUT_NEGATIVES = positives("held_out_v3"), negatives("held_out_v3")
+HELD_OUT_V4_POSITIVES, HELD_OUT_V4_NEGATIVES = positives("held_out_v4"), negatives("held_out_v4")
+HELD_OUT_V5_POSITIVES, HELD_OUT_V5_NEGATIVES = positives("held_out_v5"), negatives("held_out_v5")
+EVERYDAY_NEGATIVES = negatives("everyday")
+TUNING_POSITIVES = positives("core", "spent_held_out_v1", "probe", "spent_held_out_v2")
+TUNING_NEGATIVES = negatives("core", "spent_held_out_v1", "probe", "spent_held_out_v2", "round5")
 ALL_POSITIVES = [
     *TUNING_POSITIVES,
     *HELD_OUT_POSITIVES,
@@ -79,7 +38,6 @@ ALL_NEGATIVES = [
     *HELD_OUT_V5_NEGATIVES,
 ]
 LANGUAGES: tuple[Language, ...] = ("en", "hi", "hinglish")
-PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 class Scores:
@@ -168,8 +126,6 @@ def test_the_labelled_data_is_big_and_varied_enough() -> None:
         assert {p.severity for p in mine} == {"high", "medium"}, lang
     texts = [p.text for p in ALL_POSITIVES] + [n.text for n in ALL_NEGATIVES]
     assert len(texts) == len(set(texts)), "a phrase is listed twice"
-    for items in (MINOR_POSITIVES, MINOR_NEGATIVES, AI_POSITIVES, AI_NEGATIVES):
-        assert len(items) >= 15
 
 
 # --- distress: quality -------------------------------------------------------------------------
@@ -219,7 +175,7 @@ def test_the_classifier_adds_recall_and_never_overrides_a_negation(
 ) -> None:
     """The model is asked only when no rule fires and no rule's context vetoed a match."""
     both = Scores(HELD_OUT_V5_POSITIVES, HELD_OUT_V5_NEGATIVES)
-    monkeypatch.setattr("handlers.signals._model_signal", lambda norm: None)
+    monkeypatch.setattr("safety.distress._model_signal", lambda norm: None)
     rules = Scores(HELD_OUT_V5_POSITIVES, HELD_OUT_V5_NEGATIVES)
     print(rules.line("v5, rules alone"), both.line("v5, rules + model"), sep="\n")
     assert len(both.detected) >= len(rules.detected) + 40
@@ -344,92 +300,3 @@ def test_history_quoted_words_and_a_friends_habit_are_not_the_writers_present_ri
     text: str, expected: Distress | None
 ) -> None:
     assert detect_distress(text) == expected
-
-
-# --- minor signal and "are you an AI?" ---------------------------------------------------------
-
-
-@pytest.mark.parametrize("text", MINOR_POSITIVES)
-def test_minor_signals(text: str) -> None:
-    assert detect_minor_signal(text)
-
-
-@pytest.mark.parametrize("text", MINOR_NEGATIVES)
-def test_not_minor_signals(text: str) -> None:
-    assert not detect_minor_signal(text)
-
-
-@pytest.mark.parametrize("text", AI_POSITIVES)
-def test_sincere_questions_whether_the_companion_is_an_ai(text: str) -> None:
-    assert asks_if_ai(text)
-
-
-@pytest.mark.parametrize("text", AI_NEGATIVES)
-def test_statements_about_ai_are_not_questions_to_the_companion(text: str) -> None:
-    assert not asks_if_ai(text)
-
-
-# --- robustness ---------------------------------------------------------------------------------
-
-_WORDS = (
-    "i im not going to want wanna kill myself die suicide end it all pills rope tonight usko "
-    "mar dunga marna chahta hoon hu khud ko khatam kar lunga jaan se nahi मैं मरना चाहता हूँ "
-    "आत्महत्या कर लूंगा उसे मार दूंगा are you a bot human real kya tum insaan ho 15 class 9th "
-    "years old saal ka . , ? ! 😭 \u200b"
-)
-VOCABULARY = _WORDS.split()
-
-
-@PROPERTY
-@given(st.text(max_size=4096))
-def test_arbitrary_unicode_never_raises(text: str) -> None:
-    assert detect_distress(text) is None or isinstance(detect_distress(text), Distress)
-    assert isinstance(detect_minor_signal(text), bool)
-    assert isinstance(asks_if_ai(text), bool)
-
-
-@PROPERTY
-@given(st.lists(st.sampled_from(VOCABULARY), max_size=700).map(" ".join))
-def test_trigger_words_in_any_order_never_raise(text: str) -> None:
-    text = text[:4096]
-    result = detect_distress(text)
-    assert result is None or result.category in ("suicide", "self_harm", "harm_to_others")
-    assert isinstance(detect_minor_signal(text), bool)
-    assert isinstance(asks_if_ai(text), bool)
-
-
-def test_long_adversarial_messages_stay_fast() -> None:
-    """A generous bound that still catches a quadratic pattern (those take seconds here)."""
-    detect_distress("warm up")
-    detect_minor_signal("warm up")
-    asks_if_ai("warm up")
-    inputs = [
-        ("i want to " * 500)[:4096],
-        ("im not going to really just " * 200)[:4096],
-        ("usko apne boss ko mar " * 300)[:4096],
-        ("मैं उसे जान से मार " * 300)[:4096],
-        ("are you a real " * 400)[:4096],
-        ("im 15 im in class " * 300)[:4096],
-        ". " * 2048,
-        "😭" * 4096,
-        "a" * 4096,
-    ]
-    started = time.perf_counter()
-    for text in inputs:
-        detect_distress(text)
-        detect_minor_signal(text)
-        asks_if_ai(text)
-    assert time.perf_counter() - started < 2.0
-
-
-def test_importing_the_module_compiles_no_rules() -> None:
-    """Rule tables and the classifier load on first use, so importing handlers stays cheap."""
-    code = (
-        "import handlers.signals as s; "
-        "print(s._distress_rules.cache_info().currsize, s._minor_rules.cache_info().currsize, "
-        "s._ai_rule.cache_info().currsize, s.shipped_model.cache_info().currsize)"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30
-    )
-    assert out.stdout.split() == ["0", "0", "0", "0"]

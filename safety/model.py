@@ -1,14 +1,14 @@
 """A small linear distress classifier that ships its own weights: the net behind the rules.
 
-The rules in handlers/signals.py are precise but only catch phrasing close to what they were written
-against. This model generalises a little further: a logistic regression over hashed word and
-character n-grams of the normalised text (character n-grams survive Hinglish spelling drift and
+The rules (safety/data/distress.toml) are precise but only catch phrasing close to what they were
+written against. This model generalises a little further: a logistic regression over hashed word
+and character n-grams of the normalised text (character n-grams survive Hinglish spelling drift and
 Devanagari variants), each weighted by its inverse document frequency so that rare, telling
 n-grams count for more than ones every message has. It was trained by `python -m training.distress`
-on the corpus in training/distress/corpus/, which is separate from the evaluation phrases in tests/.
-The weights are package data (`distress_model.bin`, int8 weights and uint8 idf, under 1 MiB):
-nothing is downloaded, ever, and the text never leaves the process. Loaded on first use, not at
-import.
+on the corpus in training/distress/corpus/, which is separate from the evaluation phrases in
+tests/data/. The weights are package data (`safety/distress_model.bin`, int8 weights and uint8
+idf, under 1 MiB): nothing is downloaded, ever, and the text never leaves the process. Loaded on
+first use (or by `safety.load()`), not at import.
 
 Five heads share one feature space: four class logits (none, suicide, self-harm, harm to others)
 and one severity logit (high vs medium), trained on the positives only.
@@ -138,4 +138,4 @@ class DistressModel:
 @functools.cache
 def shipped_model() -> DistressModel:
     """The packaged model. A missing file is a broken install: it fails loudly, at start-up."""
-    return DistressModel.from_bytes(resources.files("handlers").joinpath(MODEL_FILE).read_bytes())
+    return DistressModel.from_bytes(resources.files("safety").joinpath(MODEL_FILE).read_bytes())
