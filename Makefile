@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run console test lint typecheck check bench clean
+.PHONY: run console test lint typecheck layers hooks bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,17 +18,24 @@ run: $(STAMP)  ## start the bot (needs TELEGRAM_BOT_TOKEN)
 console: $(STAMP)  ## chat with Amigo in the terminal, no Telegram needed
 	$(PY) -m bot console
 
-test: $(STAMP)  ## lint, type-check and run the whole test suite
+test: $(STAMP)  ## what CI runs: lint, type-check, the import rules, then the whole test suite
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(PY) -m tests.layers
 	$(PY) -m pytest -q
 
-lint: $(STAMP)
+lint: $(STAMP)  ## one part of `make test`: ruff
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 
-typecheck: $(STAMP)
+typecheck: $(STAMP)  ## one part of `make test`: mypy (strict)
 	$(VENV)/bin/mypy
+
+layers: $(STAMP)  ## one part of `make test`: no import cycles, each layer imports only what it may
+	$(PY) -m tests.layers
+
+hooks: $(STAMP)  ## run ruff, mypy and the import check before every commit
+	$(VENV)/bin/pre-commit install
 
 bench: $(STAMP)  ## print the numbers recorded in docs/benchmarks.md
 	$(PY) -m tests.benchmarks.export_bench

@@ -75,10 +75,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"restored {args.file.name}; accounts deleted since then removed again: {removed}"
             )
         elif args.command == "purge":
-            from jobs.retention import purge_now, report
+            from bot import maintenance
+            from jobs.retention import report
 
             configure_logging("WARNING", "text")
-            counts = asyncio.run(purge_now(settings, secrets, dry_run=args.dry_run))
+            counts = asyncio.run(maintenance.purge(settings, secrets, dry_run=args.dry_run))
             print(report(counts, dry_run=args.dry_run))
         elif args.command == "training-export":
             from bot import maintenance

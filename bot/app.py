@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
+import safety
 from bot.config import Secrets, Settings
 from bot.llm import OpenAIChatModel, OpenAIModerator
 from bot.telegram_adapter import (
@@ -25,13 +27,13 @@ from bot.telegram_adapter import (
     AmigoData,
     TelegramChannel,
     on_error,
+    rate_limiter,
     register_commands,
     telegram_handlers,
 )
 from bot.tokens import make_counter
 from core.clock import Clock, SystemClock
 from handlers.deps import Deps, HandlerConfig, HelplineInfo
-from handlers.distress_model import shipped_model
 from handlers.limits import Limits
 from handlers.ports import Channel, ChatModel
 from handlers.router import Dispatcher
@@ -43,6 +45,7 @@ from storage.sqlite import SqliteRepository
 log = logging.getLogger("amigo.app")
 
 CONCURRENT_UPDATES = 256
+PTB_TIMEDELTA = "PTB_TIMEDELTA"
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -65,6 +68,30 @@ def master_key(settings: Settings, secrets: Secrets) -> bytes:
         print(KEY_WARNING.format(path=path), file=sys.stderr)
         log.warning("security.master_key_created")
     return key
+
+
+def repository(settings: Settings, vault: Vault, clock: Clock | None = None) -> SqliteRepository:
+    """The one place a repository is built: the bot, the console, the CLI commands and the jobs all
+    get theirs here (and a PostgreSQL backend will be chosen here, from the same settings)."""
+    return SqliteRepository(
+        settings.storage.database_path,
+        vault,
+        clock=clock or SystemClock(),
+        busy_ms=settings.storage.busy_timeout_ms,
+    )
+
+
+@asynccontextmanager
+async def open_repository(
+    settings: Settings, secrets: Secrets, clock: Clock | None = None
+) -> AsyncIterator[SqliteRepository]:
+    """An opened repository under the configured master key, closed on the way out (CLI commands)."""
+    repo = repository(settings, Vault(master_key(settings, secrets)), clock)
+    await repo.open()
+    try:
+        yield repo
+    finally:
+        await repo.close()
 
 
 def handler_config(settings: Settings) -> HandlerConfig:
@@ -122,12 +149,7 @@ class Services:
     ) -> Services:
         clock = clock or SystemClock()
         vault = Vault(master_key(settings, secrets))
-        repo = SqliteRepository(
-            settings.storage.database_path,
-            vault,
-            clock=clock,
-            busy_ms=settings.storage.busy_timeout_ms,
-        )
+        repo = repository(settings, vault, clock)
         await repo.open()
         try:
             owned = None
@@ -136,7 +158,7 @@ class Services:
                     settings.llm, secrets.openai_api_key, settings.limits.max_concurrent_llm_calls
                 )
             tokens = make_counter(settings.llm.tokenizer_file)
-            shipped_model()  # load the distress weights now: a broken install fails at start-up
+            safety.load()  # rules and weights now: a broken install fails at start-up
         except BaseException:
             await repo.close()
             raise
@@ -168,6 +190,9 @@ def build_application(
     """The python-telegram-bot Application, wired to our services."""
     if not secrets.telegram_bot_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    # Durations from PTB (RetryAfter.retry_after, ...) as timedelta: the coming default, opted into
+    # now instead of silencing the deprecation warning every 429 raises inside PTB itself.
+    os.environ[PTB_TIMEDELTA] = "1"
     services: list[Services] = []
     schedulers: list[JobScheduler] = []
     background: list[asyncio.Task[None]] = []
@@ -212,6 +237,7 @@ def build_application(
         .base_file_url(f"{api}/file/bot")
         .context_types(ContextTypes(bot_data=AmigoData))
         .concurrent_updates(CONCURRENT_UPDATES)
+        .rate_limiter(rate_limiter(settings.telegram))
         .get_updates_read_timeout(poll + 10)
         .post_init(post_init)
         .post_stop(stop_broadcasts)

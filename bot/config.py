@@ -39,11 +39,17 @@ class TelegramSettings(_Section):
     typing_interval_seconds: float = Field(
         4.0, gt=0, le=5, description="How often 'typing…' is re-sent while a reply is prepared."
     )
-    max_flood_wait_seconds: int = Field(
-        60, ge=1, description="Longest Telegram flood-control wait (429 retry_after) honoured."
+    requests_per_second: float = Field(
+        30,
+        ge=0,
+        description="Pace of the bot's requests that name a chat (Telegram allows about 30 "
+        "messages a second); 0 = unpaced, only for a test server without limits.",
     )
     send_attempts: int = Field(
-        4, ge=1, le=10, description="Attempts to send one message through flood control."
+        4,
+        ge=1,
+        le=10,
+        description="Attempts to send one message through flood control (429) and network errors.",
     )
 
 

@@ -1,34 +1,27 @@
-"""Operator commands that work on the database directly: backup, restore, the training export."""
+"""Operator commands that work on the database directly: backup, restore, purge, the training export.
+
+Each gets its repository from the composition root (bot/app.py), like the bot itself.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from bot.app import master_key
+from bot.app import master_key, open_repository, repository
 from bot.config import Secrets, Settings
 from bot.process_lock import database_lock
 from core.clock import SystemClock
 from jobs.backup import run_backup
+from jobs.retention import run_retention
 from jobs.training_export import TrainingExportReport, write_training_export
 from storage.backup import restore_database
 from storage.crypto import Vault
-from storage.sqlite import SqliteRepository
-
-
-def _repository(settings: Settings, vault: Vault) -> SqliteRepository:
-    return SqliteRepository(
-        settings.storage.database_path, vault, busy_ms=settings.storage.busy_timeout_ms
-    )
 
 
 async def backup(settings: Settings, secrets: Secrets) -> Path:
     """Safe while the bot runs: SQLite's online backup reads a consistent snapshot."""
-    repo = _repository(settings, Vault(master_key(settings, secrets)))
-    await repo.open()
-    try:
+    async with open_repository(settings, secrets) as repo:
         return (await run_backup(repo, settings.backup, SystemClock().now())).resolve()
-    finally:
-        await repo.close()
 
 
 async def restore(settings: Settings, secrets: Secrets, file: Path) -> int:
@@ -37,12 +30,19 @@ async def restore(settings: Settings, secrets: Secrets, file: Path) -> int:
     vault = Vault(master_key(settings, secrets))
     with database_lock(settings.storage.database_path):
         restore_database(file, Path(settings.storage.database_path), vault)
-        repo = _repository(settings, vault)
+        repo = repository(settings, vault)
         await repo.open()
         try:
             return await repo.purge_keyless_accounts()
         finally:
             await repo.close()
+
+
+async def purge(settings: Settings, secrets: Secrets, *, dry_run: bool) -> dict[str, int]:
+    """`python -m bot purge`: one run now, against the configured database (safe while the bot runs:
+    every batch is its own transaction through SQLite's locking)."""
+    async with open_repository(settings, secrets) as repo:
+        return await run_retention(repo, settings.retention, SystemClock().now(), dry_run=dry_run)
 
 
 async def training_export(
@@ -53,9 +53,5 @@ async def training_export(
     now = SystemClock().now()
     default = f"training-export-{now:%Y-%m-%d}.jsonl"
     path = output or Path(settings.storage.database_path).parent / default
-    repo = _repository(settings, Vault(master_key(settings, secrets)))
-    await repo.open()
-    try:
+    async with open_repository(settings, secrets) as repo:
         return await write_training_export(repo, path, now)
-    finally:
-        await repo.close()

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any, TypeVar
 
 from telegram import (
@@ -37,7 +35,9 @@ from telegram.ext import (
 )
 
 from bot.config import TelegramSettings
-from bot.render import fit_utf16, markdown_to_html, markdown_to_plain, split_markdown
+from bot.flood import FloodControl
+from bot.render import markdown_to_html, markdown_to_plain
+from bot.split import fit_utf16, split_markdown
 from handlers.commands import COMMANDS
 from handlers.events import ButtonPress, ChatKind, Event, Media, Reply, Sender, Text
 from handlers.router import Dispatcher
@@ -80,6 +80,16 @@ class AmigoData:
 AmigoContext = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], AmigoData]
 
 
+def rate_limiter(settings: TelegramSettings) -> FloodControl:
+    """Flood control for every request of the bot: `telegram.requests_per_second` overall and 20 a
+    minute per group (Telegram's limits); a 429 holds back all requests for its retry_after, then
+    the refused one is retried, up to `telegram.send_attempts` attempts in all. Broadcasts pace
+    themselves below this ceiling, leaving room for replies."""
+    return FloodControl(
+        requests_per_second=settings.requests_per_second, attempts=settings.send_attempts
+    )
+
+
 def to_event(update: Update) -> Event | None:
     """The plain event for an update, or None for updates Amigo ignores (edits, joins...)."""
     if (query := update.callback_query) is not None:
@@ -103,10 +113,6 @@ def to_event(update: Update) -> Event | None:
         return Text(sender, message.text, update.update_id)
     media = next((k for k in MEDIA_KINDS if getattr(message, k, None)), "other")
     return Media(sender, media, update.update_id)
-
-
-def _seconds(retry_after: int | timedelta) -> float:
-    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
 
 
 class TelegramChannel:
@@ -191,22 +197,15 @@ class TelegramChannel:
         )
 
     async def _retry(self, call: Callable[[], Awaitable[T]]) -> T:
-        """Honour Telegram's flood control and ride out brief network errors."""
+        """Ride out brief network errors. Flood control (429) is not handled here: the bot's
+        AIORateLimiter paces every request and, on a RetryAfter, pauses all of them as Telegram
+        asks, then retries (see `rate_limiter`)."""
         attempts = self.settings.send_attempts
         for attempt in range(1, attempts + 1):
             try:
                 return await call()
-            except RetryAfter as exc:
-                if attempt == attempts:
-                    raise
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    wait = _seconds(exc.retry_after)
-                wait = min(wait, self.settings.max_flood_wait_seconds)
-                log.info("telegram.flood_wait", extra={"seconds": wait, "attempt": attempt})
-                await asyncio.sleep(wait)
-            except BadRequest:
-                raise
+            except (BadRequest, RetryAfter):
+                raise  # a refusal, or flood control the rate limiter already retried
             except NetworkError as exc:
                 if attempt == attempts:
                     raise

@@ -1,7 +1,8 @@
 """Token counting that never downloads anything.
 
-With `llm.tokenizer_file` (a local tiktoken BPE file such as o200k_base.tiktoken) counts are exact.
-Without it, or if the file cannot be read, a conservative estimate is used: it over-counts ordinary
+With `llm.tokenizer_file` (a local tiktoken BPE file such as o200k_base.tiktoken) and the optional
+`tiktoken` package (`pip install amigo[tokenizer]`) counts are exact. Without either, or if the file
+cannot be read, a conservative estimate is used: it over-counts ordinary
 text (about 1.5x for English prose) so that the budget is never exceeded, and it never raises.
 """
 
@@ -95,6 +96,9 @@ def make_counter(tokenizer_file: str) -> TokenCounter:
         return EstimateCounter()
     try:
         return TiktokenCounter(load_bpe_file(Path(tokenizer_file)))
+    except ImportError:
+        log.warning("tokens.tiktoken_missing", extra={"install": "amigo[tokenizer]"})
+        return EstimateCounter()
     except Exception as exc:  # a missing package, file or a malformed line: degrade, don't die
         log.warning("tokens.fallback_to_estimate", extra={"error": type(exc).__name__})
         return EstimateCounter()

@@ -2,6 +2,8 @@
 
 Use `t("key", name=...)`. A test checks that every key used in the code exists here and that every
 placeholder is filled. Texts are plain (no markup): Telegram links e-mail addresses by itself.
+
+Over 400 lines on purpose: it is data, and one file is what a reviewer or translator reads whole.
 """
 
 from __future__ import annotations

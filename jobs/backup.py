@@ -6,8 +6,8 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
-from bot.config import BackupSettings
 from storage.backup import copy_database
 from storage.sqlite import SqliteRepository
 
@@ -16,11 +16,22 @@ log = logging.getLogger("amigo.backup")
 _STAMP = "%Y%m%d-%H%M%S"
 
 
+class BackupConfig(Protocol):
+    """Where backups go and how long they stay (bot.config.BackupSettings is one)."""
+
+    @property
+    def directory(self) -> str: ...
+    @property
+    def keep_days(self) -> int: ...
+    @property
+    def interval_hours(self) -> int: ...
+
+
 def backup_name(now: datetime) -> str:
     return f"amigo-{now.astimezone(UTC):{_STAMP}}.db"
 
 
-async def run_backup(repo: SqliteRepository, settings: BackupSettings, now: datetime) -> Path:
+async def run_backup(repo: SqliteRepository, settings: BackupConfig, now: datetime) -> Path:
     """Copy the main database (never the key file) and delete backups past their days."""
     directory = Path(settings.directory)
     target = directory / backup_name(now)

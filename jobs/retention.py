@@ -13,18 +13,35 @@ import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
-from bot.config import RetentionSettings, Secrets, Settings
-from core.clock import SystemClock
 from storage.base import Repository
-from storage.crypto import Vault
-from storage.sqlite import SqliteRepository
 
 log = logging.getLogger("amigo.retention")
 
 JOB = "retention"
 EXPORT_PATTERN = "amigo-export-*.json"  # handlers/export.py's temporary files
 EXPORT_MAX_AGE = timedelta(hours=1)
+
+
+class RetentionConfig(Protocol):
+    """The periods a run reads (bot.config.RetentionSettings is one): jobs never import bot/."""
+
+    @property
+    def batch_size(self) -> int: ...
+    @property
+    def closed_account_grace_days(self) -> int: ...
+    @property
+    def payment_records_years(self) -> int: ...
+    @property
+    def safety_records_days(self) -> int: ...
+    @property
+    def audit_log_days(self) -> int: ...
+    @property
+    def minor_marker_days(self) -> int: ...
+    @property
+    def interval_minutes(self) -> int: ...
+
 
 # Every category a run reports, in the order it runs.
 CATEGORIES = (
@@ -49,7 +66,7 @@ BROADCAST_RECORD_DAYS = 90
 
 async def run_retention(
     repo: Repository,
-    settings: RetentionSettings,
+    settings: RetentionConfig,
     now: datetime,
     *,
     dry_run: bool = False,
@@ -116,24 +133,6 @@ def purge_export_files(
             continue  # gone meanwhile, or not ours to delete (another user's, in a shared /tmp)
         removed += 1
     return removed
-
-
-async def purge_now(settings: Settings, secrets: Secrets, *, dry_run: bool) -> dict[str, int]:
-    """`python -m bot purge`: one run now, against the configured database (safe while the bot runs:
-    every batch is its own transaction through SQLite's locking)."""
-    from bot.app import master_key  # bot.app imports the scheduler, which imports this module
-
-    repo = SqliteRepository(
-        settings.storage.database_path,
-        Vault(master_key(settings, secrets)),
-        clock=SystemClock(),
-        busy_ms=settings.storage.busy_timeout_ms,
-    )
-    await repo.open()
-    try:
-        return await run_retention(repo, settings.retention, SystemClock().now(), dry_run=dry_run)
-    finally:
-        await repo.close()
 
 
 def report(counts: dict[str, int], *, dry_run: bool) -> str:

@@ -15,15 +15,15 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
-from bot.config import Settings
 from core.clock import Clock
-from jobs.backup import run_backup
+from jobs.backup import BackupConfig, run_backup
 from jobs.retention import JOB as RETENTION
-from jobs.retention import run_retention
+from jobs.retention import RetentionConfig, run_retention
 from storage.sqlite import SqliteRepository
 
 log = logging.getLogger("amigo.jobs")
@@ -31,6 +31,15 @@ log = logging.getLogger("amigo.jobs")
 BACKUP = "backup"
 
 Job = Callable[[], Awaitable[None]]
+
+
+class JobsConfig(Protocol):
+    """The sections the scheduled jobs read (bot.config.Settings is one)."""
+
+    @property
+    def retention(self) -> RetentionConfig: ...
+    @property
+    def backup(self) -> BackupConfig: ...
 
 
 class JobScheduler(AsyncIOScheduler):  # type: ignore[misc]
@@ -99,7 +108,9 @@ async def first_run_time(
     return wall + max(wait, timedelta(0))
 
 
-async def build_scheduler(repo: SqliteRepository, settings: Settings, clock: Clock) -> JobScheduler:
+async def build_scheduler(
+    repo: SqliteRepository, settings: JobsConfig, clock: Clock
+) -> JobScheduler:
     """The retention and backup jobs on their configured intervals; call start() on the running
     event loop and `await stop()` before the repository closes."""
     scheduler = JobScheduler()

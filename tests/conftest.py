@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
 
-from bot.app import AnyApplication, Services, build_application, handler_config, running
+from bot.app import (
+    PTB_TIMEDELTA,
+    AnyApplication,
+    Services,
+    build_application,
+    handler_config,
+    running,
+)
 from bot.config import Secrets, Settings, load_settings
 from bot.logs import quiet_libraries
 from bot.tokens import EstimateCounter
@@ -20,6 +28,13 @@ from storage.crypto import Vault
 from storage.sqlite import SqliteRepository
 from tests.doubles import FakeModel
 from tests.fakes import FakeOpenAI, FakeTelegram
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """PTB's durations as timedelta, as bot.app.build_application sets for the bot; deprecation
+    warnings are errors (pyproject.toml), so a new one fails here instead of being filtered."""
+    os.environ[PTB_TIMEDELTA] = "1"
+
 
 MASTER_KEY = "q3jTuk7lX4oF1s0p2mPZ2XJmE6m0yY4vH3bQ5rX8c1A="
 CANARY = "CANARY-7f3a9e-purple-elephant"
@@ -40,6 +55,8 @@ def make_settings(tmp_path: Path, **env: str) -> Settings:
         "AMIGO_LIMITS__PER_MINUTE": "100000",
         "AMIGO_LIMITS__REPEAT_THRESHOLD": "1000",
         "AMIGO_LIMITS__DAILY_MESSAGES": "100000",
+        # The fake Bot API has no rate limit; flood control (a 429) is still handled by the limiter.
+        "AMIGO_TELEGRAM__REQUESTS_PER_SECOND": "0",
     }
     return load_settings({**base, **env}, path=str(config))
 

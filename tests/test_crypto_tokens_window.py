@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -71,6 +73,22 @@ def test_tokenizer_file_gives_exact_counts_and_a_bad_file_degrades(tmp_path: Pat
     assert isinstance(make_counter(str(tmp_path / "missing.tiktoken")), EstimateCounter)
     (tmp_path / "bad.tiktoken").write_text("not base64 at all\n")
     assert isinstance(make_counter(str(tmp_path / "bad.tiktoken")), EstimateCounter)
+
+
+def test_without_the_tokenizer_extra_a_tokenizer_file_degrades_to_the_estimate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """tiktoken is optional (amigo[tokenizer]): a configured file without it still starts."""
+    import base64
+
+    bpe = tmp_path / "tiny.tiktoken"
+    bpe.write_text("\n".join(f"{base64.b64encode(bytes([i])).decode()} {i}" for i in range(256)))
+    monkeypatch.setitem(sys.modules, "tiktoken", None)  # what `import tiktoken` sees uninstalled
+    with caplog.at_level(logging.WARNING, logger="amigo.tokens"):
+        counter = make_counter(str(bpe))
+    assert isinstance(counter, EstimateCounter) and not counter.exact
+    assert [r.getMessage() for r in caplog.records] == ["tokens.tiktoken_missing"]
+    assert counter.count("abc") >= 3
 
 
 def history(*texts: str) -> list[ChatMessage]:

@@ -7,14 +7,17 @@ import logging
 from pathlib import Path
 
 import pytest
+from telegram.ext import AIORateLimiter
 
 from bot.config import Settings
-from bot.render import utf16_len
-from tests.conftest import CANARY, Bot
+from bot.split import utf16_len
+from bot.telegram_adapter import rate_limiter
+from tests.conftest import CANARY, Bot, make_settings
 from tests.e2e import onboard, say
 from tests.fakes import FakeOpenAI, FakeTelegram
 
 ALICE = 601
+BOB = 602
 
 
 async def test_typing_is_shown_while_waiting_and_its_failure_never_stops_the_reply(
@@ -59,6 +62,35 @@ async def test_flood_control_is_honoured_not_turned_into_a_lost_reply(
     assert reply.text == "after the flood"
     refused = [c for c in tg.calls if c.method == "sendMessage"]
     assert len(refused) >= 2
+
+
+async def test_flood_control_pauses_every_request_not_only_the_refused_one(
+    bot: Bot, tg: FakeTelegram, llm: FakeOpenAI
+) -> None:
+    """Telegram asks a flooding bot to stop sending for retry_after: all of it, not one chat."""
+    await onboard(tg, ALICE)
+    await onboard(tg, BOB)
+    tg.fail_next("sendMessage", status=429, retry_after=1, when=lambda p: p.get("chat_id") == ALICE)
+    mark = tg.mark()
+    tg.send_text(ALICE, "first")
+    flooded = await tg.wait_for_call("sendMessage", lambda c: c.status == 429, after=mark)
+    bob = await say(tg, BOB, "meanwhile")
+    assert bob.text == "echo: meanwhile"
+    bob_sent = next(
+        c for c in tg.calls[mark:] if c.method == "sendMessage" and c.chat_id == BOB and c.ok
+    )
+    assert bob_sent.at - flooded.at >= 1.0  # waited out Alice's flood wait too
+    await tg.wait_for_message(ALICE, lambda m: m.text == "echo: first", after=mark)
+
+
+def test_the_rate_limiter_follows_the_settings(tmp_path: Path) -> None:
+    settings = make_settings(
+        tmp_path, AMIGO_TELEGRAM__REQUESTS_PER_SECOND="30", AMIGO_TELEGRAM__SEND_ATTEMPTS="3"
+    )
+    limiter = rate_limiter(settings.telegram)
+    assert isinstance(limiter, AIORateLimiter)  # python-telegram-bot's, with a pause that holds
+    assert limiter._max_retries == 2
+    assert limiter._base_limiter is not None and limiter._base_limiter.max_rate == 30
 
 
 async def test_formatting_telegram_rejects_falls_back_to_plain_text(

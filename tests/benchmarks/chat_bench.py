@@ -21,12 +21,17 @@ from tests.fakes import FakeOpenAI, FakeTelegram
 LLM_SECONDS = 1.0
 
 
-async def measure(users: int) -> tuple[float, float, float]:
-    """(wall seconds until every user has a reply, median and slowest reply latency)."""
+async def measure(users: int, pace: str) -> tuple[float, float, float]:
+    """(wall seconds until every user has a reply, median and slowest reply latency), with the bot's
+    requests to Telegram paced at `pace` a second (production: 30; "0": unpaced)."""
     with tempfile.TemporaryDirectory() as folder:
         async with FakeTelegram() as tg, FakeOpenAI() as llm:
             settings = settings_for(
-                Path(folder), tg, llm, AMIGO_LIMITS__MAX_CONCURRENT_LLM_CALLS="64"
+                Path(folder),
+                tg,
+                llm,
+                AMIGO_LIMITS__MAX_CONCURRENT_LLM_CALLS="64",
+                AMIGO_TELEGRAM__REQUESTS_PER_SECOND=pace,
             )
             async with Bot(settings, tg).running():
                 ids = list(range(50_000, 50_000 + users))
@@ -49,11 +54,13 @@ async def measure(users: int) -> tuple[float, float, float]:
 
 async def main(sizes: list[int]) -> None:
     print(f"chat benchmark: {os.cpu_count()} CPUs, LLM answer takes {LLM_SECONDS:.1f} s")
-    print("| users | all answered (s) | median reply (s) | slowest reply (s) |")
-    print("|---:|---:|---:|---:|")
+    print("| users | requests/s to Telegram | all answered (s) | median reply (s) | slowest (s) |")
+    print("|---:|---:|---:|---:|---:|")
     for users in sizes:
-        wall, median, slowest = await measure(users)
-        print(f"| {users} | {wall:.2f} | {median:.2f} | {slowest:.2f} |")
+        for pace in ("30", "0"):
+            wall, median, slowest = await measure(users, pace)
+            shown = "unpaced" if pace == "0" else pace
+            print(f"| {users} | {shown} | {wall:.2f} | {median:.2f} | {slowest:.2f} |")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,9 @@ port is closed and ``fake.base_url`` refuses connections (openai: APIConnectionE
 Note that the real client retries 408/409/429/5xx and dropped connections (``max_retries``,
 2 by default); each retry consumes the next scripted reply. Use ``max_retries=0`` in tests
 that want to see the first failure.
+
+One file of about 500 lines on purpose: it is one server class whose scripting and serving share
+its state; split, each half would only make sense beside the other.
 """
 
 from __future__ import annotations
