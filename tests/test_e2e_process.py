@@ -1,0 +1,61 @@
+"""The bot as a real process (`python -m bot run`) under many concurrent users, with Telegram's
+pacing and a flood-control refusal on the way: every reply answers the message it belongs to, in
+order, once."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+
+from tests.conftest import MASTER_KEY
+from tests.e2e import onboard
+from tests.fakes import FakeOpenAI, FakeTelegram
+from tests.test_console import bot, clean_env
+
+USERS = list(range(9100, 9120))
+MESSAGES = 3  # each user writes a burst of this many before any answer comes
+
+
+async def test_twenty_users_in_bursts_each_get_their_own_answers_in_order(
+    tmp_path: Path, tg: FakeTelegram, llm: FakeOpenAI
+) -> None:
+    env = clean_env(
+        TELEGRAM_BOT_TOKEN=tg.token,
+        AMIGO_MASTER_KEY=MASTER_KEY,
+        AMIGO_TELEGRAM__API_BASE_URL=tg.base_url.removesuffix("/bot"),
+        AMIGO_TELEGRAM__POLL_TIMEOUT_SECONDS="1",
+        AMIGO_LLM__BASE_URL=llm.base_url,
+        AMIGO_LIMITS__BURST="100",  # the test writes faster than a person may
+        AMIGO_LIMITS__REPEAT_THRESHOLD="100",
+    )  # telegram.requests_per_second stays at its production default (30)
+    proc = await bot("run", tmp_path, env)
+    try:
+        await tg.wait_for_call("setMyCommands", timeout=30)
+        await asyncio.gather(*(onboard(tg, u) for u in USERS))
+        llm.default_delay = 0.3
+        tg.fail_next("sendMessage", status=429, retry_after=1)  # flood control, mid-run
+        mark = tg.mark()
+        for i in range(MESSAGES):
+            for user in USERS:
+                tg.send_text(user, f"message {i} from {user}")
+        await asyncio.gather(
+            *(
+                tg.wait_for_message(
+                    u,
+                    lambda m: m.text.startswith(f"echo: message {MESSAGES - 1}"),
+                    after=mark,
+                    timeout=60,
+                )
+                for u in USERS
+            )
+        )
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+    assert proc.returncode == 0, err.decode()[-2000:]
+    for user in USERS:
+        echoes = [m.text for m in tg.messages_to(user)[-MESSAGES:] if m.text.startswith("echo: ")]
+        assert echoes == [f"echo: message {i} from {user}" for i in range(MESSAGES)], echoes
+    assert any(c.status == 429 for c in tg.calls[mark:])
+    assert "Traceback" not in err.decode()
