@@ -4,35 +4,12 @@ terminal) and `python -m bot run` (the real bot), each as a subprocess."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 
 from tests.conftest import MASTER_KEY
 from tests.fakes import FakeOpenAI, FakeTelegram
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """This machine's environment without any Amigo or OpenAI setting, plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AMIGO_", "OPENAI_"))}
-    return {**env, "PYTHONPATH": str(ROOT), **extra}
-
-
-async def bot(command: str, cwd: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        command,
-        cwd=cwd,
-        env=env,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+from tests.processes import bot, clean_env, run_env
 
 
 async def test_console_onboards_and_chats(tmp_path: Path, llm: FakeOpenAI) -> None:
@@ -76,14 +53,7 @@ async def test_the_run_command_serves_telegram_and_stops_cleanly(
     tmp_path: Path, tg: FakeTelegram, llm: FakeOpenAI
 ) -> None:
     """`python -m bot run` end to end: long polling, logs without the token, a clean Ctrl-C."""
-    env = clean_env(
-        TELEGRAM_BOT_TOKEN=tg.token,
-        AMIGO_MASTER_KEY=MASTER_KEY,
-        AMIGO_TELEGRAM__API_BASE_URL=tg.base_url.removesuffix("/bot"),
-        AMIGO_TELEGRAM__POLL_TIMEOUT_SECONDS="1",
-        AMIGO_LLM__BASE_URL=llm.base_url,
-    )
-    proc = await bot("run", tmp_path, env)
+    proc = await bot("run", tmp_path, run_env(tg, llm))
     try:
         await tg.wait_for_call("setMyCommands", timeout=30)
         tg.send_text(77, "/start")

@@ -8,10 +8,9 @@ import asyncio
 import signal
 from pathlib import Path
 
-from tests.conftest import MASTER_KEY
 from tests.e2e import onboard
 from tests.fakes import FakeOpenAI, FakeTelegram
-from tests.test_console import bot, clean_env
+from tests.processes import bot, run_env
 
 USERS = list(range(9100, 9120))
 MESSAGES = 3  # each user writes a burst of this many before any answer comes
@@ -20,12 +19,9 @@ MESSAGES = 3  # each user writes a burst of this many before any answer comes
 async def test_twenty_users_in_bursts_each_get_their_own_answers_in_order(
     tmp_path: Path, tg: FakeTelegram, llm: FakeOpenAI
 ) -> None:
-    env = clean_env(
-        TELEGRAM_BOT_TOKEN=tg.token,
-        AMIGO_MASTER_KEY=MASTER_KEY,
-        AMIGO_TELEGRAM__API_BASE_URL=tg.base_url.removesuffix("/bot"),
-        AMIGO_TELEGRAM__POLL_TIMEOUT_SECONDS="1",
-        AMIGO_LLM__BASE_URL=llm.base_url,
+    env = run_env(
+        tg,
+        llm,
         AMIGO_LIMITS__BURST="100",  # the test writes faster than a person may
         AMIGO_LIMITS__REPEAT_THRESHOLD="100",
     )  # telegram.requests_per_second stays at its production default (30)
