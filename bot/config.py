@@ -63,9 +63,24 @@ class LLMSettings(_Section):
     provider_name: str = Field(
         "OpenAI", description="Who runs the model, as named to users in /privacy and /mydata."
     )
-    timeout_seconds: float = Field(60.0, gt=0, description="Timeout of one LLM request.")
+    timeout_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="Longest wait for the LLM server to connect or send the next bytes; "
+        "a server that keeps sending slowly is stopped by deadline_seconds.",
+    )
+    deadline_seconds: float = Field(
+        60.0,
+        ge=1,
+        le=600,
+        description="Longest a person waits for one reply, all attempts and backoff included; "
+        "past it they get the model-failure apology and their message stays stored.",
+    )
     max_attempts: int = Field(
-        3, ge=1, le=10, description="Attempts per reply on timeouts, 429 and 5xx."
+        3,
+        ge=1,
+        le=10,
+        description="Attempts per reply on timeouts, 429, 5xx and malformed or empty answers.",
     )
     backoff_seconds: float = Field(
         1.0, ge=0, description="First retry delay; doubles on each attempt, with jitter."
@@ -77,6 +92,13 @@ class LLMSettings(_Section):
     )
     reply_tokens: int = Field(
         700, ge=16, description="Tokens reserved for the reply (sent as max_tokens)."
+    )
+    max_reply_chars: int = Field(
+        16_000,
+        ge=500,
+        le=100_000,
+        description="Longest reply sent and stored, in characters (Telegram allows 4096 per "
+        "message); a longer answer is cut at a paragraph, sentence or word end, with '…'.",
     )
     tokenizer_file: str = Field(
         "",

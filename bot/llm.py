@@ -2,18 +2,23 @@
 
 Any OpenAI-compatible server works (OpenAI, vLLM, Ollama, llama.cpp) by base URL. Failures never carry
 message text outward: the caller gets ModelUnavailable, the log gets the error type and attempt count.
+`llm.timeout_seconds` bounds each wait for the next bytes; `llm.deadline_seconds` bounds the whole
+answer, retries included, because a server that drips an answer never trips the first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import random
 from collections.abc import Sequence
 from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessage
+from openai.types.chat.chat_completion_chunk import ChoiceDelta
 
 from bot.config import LLMSettings
 from handlers.ports import ModelUnavailable, Turn
@@ -25,12 +30,23 @@ _RETRYABLE = (
     openai.APIConnectionError,
     openai.RateLimitError,
     openai.InternalServerError,
+    # A 200 whose body is not a chat completion (a proxy's HTML page, cut-off or foreign JSON) is
+    # a server fault like a 5xx. The client, which parses leniently, raises only JSONDecodeError
+    # for broken JSON (plain or streamed); an HTML page comes back as a str and a wrong shape as an
+    # unvalidated model, which _answer_text and _chunk_text turn into MalformedAnswer.
+    # APIResponseValidationError is what the client raises instead when it validates responses.
+    json.JSONDecodeError,
+    openai.APIResponseValidationError,
 )
 _MAX_RETRY_AFTER = 30.0
 
 
 class EmptyAnswer(Exception):
     """The model answered with no text."""
+
+
+class MalformedAnswer(Exception):
+    """The server answered 200 with something that is not a chat completion."""
 
 
 class OpenAIChatModel:
@@ -54,23 +70,41 @@ class OpenAIChatModel:
         await self.client.close()
 
     async def complete(self, messages: Sequence[Turn], *, max_tokens: int) -> str:
-        attempts = self.settings.max_attempts
-        for attempt in range(1, attempts + 1):
-            try:
-                async with self._slots:
-                    return await self._once(messages, max_tokens)
-            except (*_RETRYABLE, EmptyAnswer) as exc:
-                error = type(exc).__name__
-                if attempt == attempts:
-                    log.warning("llm.gave_up", extra={"attempts": attempt, "error": error})
-                    raise ModelUnavailable(error) from None
-                delay = self._delay(attempt, exc)
-                log.info("llm.retry", extra={"attempt": attempt, "error": error, "delay": delay})
-                await asyncio.sleep(delay)
-            except openai.APIError as exc:  # 400, 401, 404...: retrying will not help
-                log.error("llm.failed", extra={"error": type(exc).__name__})
-                raise ModelUnavailable(type(exc).__name__) from None
-        raise AssertionError("unreachable")
+        """The answer, or ModelUnavailable once the attempts or the deadline are used up.
+
+        The deadline covers waiting for a slot, every attempt and every backoff: a person is never
+        held longer than `deadline_seconds`, however slowly a server sends.
+        """
+        attempts, attempt = self.settings.max_attempts, 0
+        deadline = asyncio.timeout(self.settings.deadline_seconds)
+        try:
+            async with deadline:
+                while True:
+                    attempt += 1
+                    try:
+                        async with self._slots:
+                            return await self._once(messages, max_tokens)
+                    except (*_RETRYABLE, EmptyAnswer, MalformedAnswer) as exc:
+                        error = type(exc).__name__
+                        delay = self._delay(attempt, exc)
+                        if attempt == attempts or _would_pass(deadline, delay):
+                            log.warning("llm.gave_up", extra={"attempts": attempt, "error": error})
+                            raise ModelUnavailable(error) from None
+                        log.info(
+                            "llm.retry", extra={"attempt": attempt, "error": error, "delay": delay}
+                        )
+                        await asyncio.sleep(delay)
+                    except openai.APIError as exc:  # 400, 401, 404...: retrying will not help
+                        log.error("llm.failed", extra={"error": type(exc).__name__})
+                        raise ModelUnavailable(type(exc).__name__) from None
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            log.warning(
+                "llm.deadline",
+                extra={"attempts": attempt, "seconds": self.settings.deadline_seconds},
+            )
+            raise ModelUnavailable("deadline") from None
 
     def _delay(self, attempt: int, exc: Exception) -> float:
         base = self.settings.backoff_seconds * 2 ** (attempt - 1)
@@ -90,16 +124,61 @@ class OpenAIChatModel:
         if self.settings.stream:
             parts: list[str] = []
             stream = await self.client.chat.completions.create(**request, stream=True)
-            async for chunk in stream:
-                if chunk.choices and chunk.choices[0].delta.content:
-                    parts.append(chunk.choices[0].delta.content)
+            async with stream:  # closed at once on a deadline or a malformed chunk
+                async for chunk in stream:
+                    parts.append(_chunk_text(chunk))
             text = "".join(parts)
         else:
-            response = await self.client.chat.completions.create(**request)
-            text = (response.choices[0].message.content or "") if response.choices else ""
+            response: object = await self.client.chat.completions.create(**request)
+            text = _answer_text(response)
         if not text.strip():
             raise EmptyAnswer
         return text.strip()
+
+
+def _would_pass(deadline: asyncio.Timeout, delay: float) -> bool:
+    """Whether sleeping `delay` first would reach the deadline: then give up now, not later."""
+    when = deadline.when()
+    return when is not None and asyncio.get_running_loop().time() + delay >= when
+
+
+def _content(value: object) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise MalformedAnswer
+    return value
+
+
+def _answer_text(response: object) -> str:
+    """The text of a non-streamed answer. The client does not validate what it parses, so an
+    HTML page arrives as a str and JSON of another shape as a model with the wrong fields."""
+    choices = getattr(response, "choices", None) if isinstance(response, ChatCompletion) else None
+    if not isinstance(choices, list):
+        raise MalformedAnswer
+    if not choices:
+        return ""
+    message = getattr(choices[0], "message", None)
+    if not isinstance(message, ChatCompletionMessage):
+        raise MalformedAnswer
+    return _content(message.content)
+
+
+def _chunk_text(chunk: object) -> str:
+    """The text of one streamed chunk; chunks without choices (usage, keep-alive) carry none."""
+    if not isinstance(chunk, ChatCompletionChunk):
+        raise MalformedAnswer
+    choices: object = getattr(chunk, "choices", None)
+    if choices is None or choices == []:
+        return ""
+    if not isinstance(choices, list):
+        raise MalformedAnswer
+    delta = getattr(choices[0], "delta", None)
+    if delta is None:
+        return ""
+    if not isinstance(delta, ChoiceDelta):
+        raise MalformedAnswer
+    return _content(delta.content)
 
 
 class OpenAIModerator:

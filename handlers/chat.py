@@ -4,6 +4,8 @@ model, store and send the reply, and surface help when distress shows."""
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
 from datetime import timedelta
 
 from handlers.deps import Deps, HelplineInfo
@@ -18,6 +20,14 @@ from storage.models import Account, Companion
 log = logging.getLogger("amigo.chat")
 
 DISCLOSE_EVERY = timedelta(hours=3)
+ELLIPSIS = "…"
+# Where a capped reply may end, best first: the position is where the kept text stops.
+_BOUNDARIES: tuple[tuple[re.Pattern[str], bool], ...] = (
+    (re.compile(r"\n[^\S\n]*\n"), False),  # a paragraph end: keep what precedes the blank line
+    (re.compile(r"\n"), False),  # a line end
+    (re.compile(r"[.!?…。！？][)\"'”’»\]]*(?=\s)"), True),  # a sentence end: keep the full stop
+    (re.compile(r"\s"), False),  # a word end
+)
 
 
 class Chat:
@@ -58,7 +68,14 @@ class Chat:
             log.warning("chat.model_unavailable", extra={"uid": account.id})
             await channel.send(Reply(t("chat.llm_failed")))
         else:
-            await repo.add_message(account.id, conversation, "assistant", answer)
+            capped = cap_reply(answer, cfg.max_reply_chars)
+            if len(capped) < len(answer):  # asked for reply_tokens, but servers do not always obey
+                log.info(
+                    "chat.reply_capped",
+                    extra={"uid": account.id, "chars": len(answer), "sent": len(capped)},
+                )
+                answer = capped
+            await repo.add_message(account.id, conversation, "assistant", answer)  # as sent
             log.info(
                 "chat.replied",
                 extra={"uid": account.id, "window": len(turns) - 1, "chars": len(answer)},
@@ -94,6 +111,29 @@ class Chat:
         await self.deps.repo.start_conversation(account.id)
         await self.deps.repo.mark_disclosed(account.id)
         await channel.send(Reply(t("chat.new")))
+
+
+def cap_reply(text: str, limit: int) -> str:
+    """`text` if it fits in `limit` characters; else its start, cut at the last paragraph, line,
+    sentence or word end that keeps at least three quarters of the room, then "…".
+
+    One cap where the reply is stored and sent, so a model that ignores max_tokens cannot flood a
+    chat with dozens of messages, and the history holds exactly what the person saw.
+    """
+    if len(text) <= limit:
+        return text
+    room = limit - len(ELLIPSIS)
+    head = text[: room + 1]  # one more, so whitespace right after the room still marks an end
+    floor = room * 3 // 4
+    for pattern, keep_match in _BOUNDARIES:
+        ends = [m.end() if keep_match else m.start() for m in pattern.finditer(head)]
+        fitting = [end for end in ends if floor <= end <= room]
+        if fitting and (kept := text[: fitting[-1]].rstrip()):
+            return kept + ELLIPSIS
+    cut = room  # no boundary near the end: cut anyway, but not between a letter and its marks
+    while cut > 1 and (unicodedata.combining(text[cut]) or "\u200d" in (text[cut], text[cut - 1])):
+        cut -= 1
+    return text[:cut] + ELLIPSIS
 
 
 def resources_text(
