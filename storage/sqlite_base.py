@@ -1,7 +1,8 @@
 """SQLite plumbing: one writer connection for every write, one reader for queries (WAL lets them overlap).
 
 The database file is created owner-only; WAL, foreign keys, secure_delete and a busy timeout are set on
-every connection. Sealed columns go through the Vault with each user's own data key.
+every connection. Sealed columns go through the Vault with each user's own data key. Every statement is
+run to its end in one job on its connection's thread, so none is left open across an await (see _read).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ class SqliteBase:
             await self._check_master_key()
             await self._raise_high_water()
             self._reader = await self._connect()
-            await self._reader.execute("PRAGMA query_only = ON")
+            await self._reader.execute_fetchall("PRAGMA query_only = ON")
         except BaseException:
             await self.close()  # an open connection's thread would keep the process alive
             raise
@@ -114,7 +115,9 @@ class SqliteBase:
             f"busy_timeout = {self._busy_ms}",
             "synchronous = NORMAL",
         ):
-            await conn.execute(f"PRAGMA {pragma}")
+            # Fetched to the end: a pragma that answers with a row would otherwise leave its
+            # statement, and so a read snapshot, open until the cursor happened to be collected.
+            await conn.execute_fetchall(f"PRAGMA {pragma}")
         return conn
 
     async def _migrate(self) -> None:
@@ -182,10 +185,17 @@ class SqliteBase:
     async def _read(
         self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
     ) -> list[aiosqlite.Row]:
+        """One query, executed and fetched to its end in a single job on the reader's thread.
+
+        SQLite keeps a connection's read transaction, and so its WAL snapshot, open while any of its
+        statements is unfinished, and a statement started meanwhile reads that same snapshot. With
+        `execute` and `fetchall` as two awaits, another task's query could start in between and miss
+        a commit that task had awaited: the chat window read right after storing a message lacked
+        it, and the model answered the previous message. Now no statement outlives a call, so every
+        read sees every commit that finished before it was called."""
         if self._reader is None:
             raise RuntimeError("storage is not open")
-        async with self._reader.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        return list(await self._reader.execute_fetchall(sql, params))
 
     # -- keys ------------------------------------------------------------------------------------
 
