@@ -24,7 +24,7 @@ class ConsoleChannel:
         self.out = out
         self.buttons: list[str] = []
 
-    async def send(self, reply: Reply) -> None:
+    async def send(self, reply: Reply) -> bool:
         if reply.document is not None:  # "sending" a file in a terminal: save it here
             target = await asyncio.to_thread(_save, reply.document)
             self.out.write(f"\n[file saved: {target}]")
@@ -35,6 +35,7 @@ class ConsoleChannel:
             for number, button in enumerate(flat, 1):
                 self.out.write(f"  [{number}] {button.label}\n")
         self.out.flush()
+        return True
 
     @asynccontextmanager
     async def typing(self) -> AsyncIterator[None]:

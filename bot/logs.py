@@ -26,17 +26,22 @@ QUIET_LIBRARIES = (
     "aiogram",
 )
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+# What a line is: an `extra` field of the same name is written as "extra_<name>" instead, so it can
+# never pass one event off as another (extra={"event": ...} once hid every "handler.failed").
+_RESERVED = frozenset({"ts", "level", "logger", "event"})
 
 
 def record_fields(record: logging.LogRecord) -> dict[str, Any]:
-    """The event name, level, logger and the `extra` fields of a record."""
+    """The event name, level, logger and the `extra` fields of a record (none overwrites those)."""
     fields: dict[str, Any] = {
         "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
         "level": record.levelname,
         "logger": record.name,
         "event": record.msg if isinstance(record.msg, str) else type(record.msg).__name__,
     }
-    fields.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
+    for key, value in record.__dict__.items():
+        if key not in _STANDARD:
+            fields[f"extra_{key}" if key in _RESERVED else key] = value
     if record.exc_info and record.exc_info[1] is not None:
         fields["error"] = safe_exception(record.exc_info[1])
     return fields

@@ -126,11 +126,13 @@ class TelegramChannel:
         self.settings = settings
         self.button_message_id = button_message_id
 
-    async def send(self, reply: Reply) -> None:
+    async def send(self, reply: Reply) -> bool:
         try:
             await self._send(reply)
         except TelegramError as exc:  # delivery failed after retries: the data is already stored
             log.warning("reply.undelivered", extra={"error": type(exc).__name__})
+            return False
+        return True
 
     @asynccontextmanager
     async def typing(self) -> AsyncIterator[None]:

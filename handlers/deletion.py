@@ -1,12 +1,14 @@
 """/delete: one conversation, all history, or the whole account; each shown, confirmed, done at once.
 
-Buttons carry only internal ids and scopes, never personal data. A stale or repeated button finds
-nothing left to delete and says so.
+Buttons carry only internal ids, times and scopes, never personal data. A confirmation deletes only
+what existed when it was shown: its button carries the newest message id (and conversation id) and
+the time it was shown, so messages written after it stay. A stale or repeated button finds nothing
+left to delete and says so.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from handlers.deps import Deps
 from handlers.events import Button, Reply
@@ -71,13 +73,18 @@ class Deletion:
                 date=fmt_day(conversation.started_at),
                 n=conversation.messages,
             )
-            await channel.send(
-                self._confirm(text, f"delok:c{conversation.id}.{stamp(conversation.started_at)}")
-            )
+            newest = await repo.newest_message_id(account.id, conversation.id)
+            shown = f"{newest:x}.{shown_mark(self.deps.clock.now())}"
+            data = f"delok:c{conversation.id}.{stamp(conversation.started_at)}.{shown}"
+            await channel.send(self._confirm(text, data))
         elif value == "all":
             held = await repo.inventory(account.id)
             text = t("delete.confirm.history", conversations=held.conversations, n=held.messages)
-            await channel.send(self._confirm(text, f"delok:all.{stamp(account.created_at)}"))
+            newest = await repo.newest_message_id(account.id)
+            newest_conversation = max((c.id for c in conversations), default=0)
+            shown = f"{newest:x}.{newest_conversation:x}.{shown_mark(self.deps.clock.now())}"
+            data = f"delok:all.{stamp(account.created_at)}.{shown}"
+            await channel.send(self._confirm(text, data))
         elif value == "acct":
             held = await repo.inventory(account.id)
             text = t(
@@ -95,27 +102,52 @@ class Deletion:
 
     async def _do(self, account: Account, value: str, channel: Channel) -> None:
         """Carry out a confirmation, but only the one that was shown: each button names what it
-        deletes by id and creation time, so a stale one never hits a newer conversation or account."""
+        deletes by id and creation time, so a stale one never hits a newer conversation or account,
+        and carries the newest message (and conversation) id and the time it was shown, so it never
+        takes what was written after it."""
         repo = self.deps.repo
-        scope, _, token = value.partition(".")
+        scope, _, rest = value.partition(".")
+        token, *bounds = rest.split(".")
         deleted: Deleted | None = None
+        kept_newer = False
         if scope.startswith("c"):
             shown = {c.id: c for c in await repo.conversations(account.id)}.get(
                 _int(scope[1:]) or -1
             )
-            if shown is not None and token == stamp(shown.started_at):
-                deleted = await repo.delete_conversation(account.id, shown.id)
-        elif token == stamp(account.created_at):
-            if scope == "all" and (await repo.inventory(account.id)).conversations:
-                deleted = await repo.delete_history(account.id)
-            elif scope == "acct":
-                deleted = await repo.delete_account(account.id)
-        if deleted is None:
+            if shown is None or token != stamp(shown.started_at):
+                pass
+            elif not bounds:  # shown before confirmations carried what they showed: ask again
+                await self._ask(account, f"c{shown.id}", channel)
+                return
+            elif (upto := _upto(bounds, ids=1)) is not None:
+                (newest,), at = upto
+                deleted = await repo.delete_conversation(
+                    account.id, shown.id, through_message=newest, shown_at=at
+                )
+                kept_newer = deleted is not None and not deleted.conversations
+        elif token != stamp(account.created_at):
+            pass
+        elif scope == "acct":  # the whole account goes, by design: no bounds
+            deleted = await repo.delete_account(account.id)
+        elif scope == "all" and (await repo.inventory(account.id)).conversations:
+            if not bounds:  # as above
+                await self._ask(account, "all", channel)
+                return
+            if (upto := _upto(bounds, ids=2)) is not None:
+                (newest, newest_conversation), at = upto
+                deleted = await repo.delete_history(
+                    account.id,
+                    through_message=newest,
+                    through_conversation=newest_conversation,
+                    shown_at=at,
+                )
+                kept_newer = bool((await repo.inventory(account.id)).conversations)
+        if deleted is None or not (deleted.account or deleted.conversations or deleted.messages):
             await channel.send(Reply(t("delete.nothing"), edit=True))
             return
-        await channel.send(Reply(self._report(deleted), edit=True))
+        await channel.send(Reply(self._report(deleted, kept_newer=kept_newer), edit=True))
 
-    def _report(self, deleted: Deleted) -> str:
+    def _report(self, deleted: Deleted, *, kept_newer: bool = False) -> str:
         years = self.deps.config.payment_records_years
         if deleted.account:
             head = t("delete.done_account", conversations=deleted.conversations, n=deleted.messages)
@@ -128,8 +160,12 @@ class Deletion:
             if deleted.account
             else ""
         )
+        newer = t("delete.kept_newer") if kept_newer else ""
         tail = [t("delete.telegram_note")] + ([t("delete.goodbye")] if deleted.account else [])
-        return "\n\n".join(part for part in (head, kept, *tail) if part)
+        return "\n\n".join(part for part in (head, newer, kept, *tail) if part)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def stamp(moment: datetime) -> str:
@@ -137,5 +173,30 @@ def stamp(moment: datetime) -> str:
     return format(int(moment.timestamp() * 1_000_000), "x")
 
 
+def shown_mark(moment: datetime) -> str:
+    """When a confirmation was shown, in its button: exact microseconds since the epoch, hex."""
+    return format((moment - EPOCH) // timedelta(microseconds=1), "x")
+
+
+def shown_time(text: str) -> datetime | None:
+    """The time `shown_mark` wrote, exactly; None for anything else."""
+    micros = _hex(text)
+    return None if micros is None else EPOCH + timedelta(microseconds=micros)
+
+
+def _upto(bounds: list[str], *, ids: int) -> tuple[list[int], datetime] | None:
+    """A confirmation's bounds: `ids` ids (hex), then the time it was shown; None if malformed."""
+    numbers = [_hex(b) for b in bounds[:ids]]
+    at = shown_time(bounds[-1])
+    if len(bounds) != ids + 1 or at is None:
+        return None
+    checked = [n for n in numbers if n is not None]
+    return (checked, at) if len(checked) == ids else None
+
+
 def _int(text: str) -> int | None:
     return int(text) if text.isdigit() else None
+
+
+def _hex(text: str) -> int | None:
+    return int(text, 16) if text and all(c in "0123456789abcdef" for c in text) else None

@@ -2,7 +2,9 @@
 
 A ban is always an operator's decision. The per-user rate (a token bucket: a burst, then a steady
 rate) and the repeat counter live in memory; the daily allowance lives in the database so restarts
-and other workers agree on it.
+and other workers agree on it. A flood is told to slow down once per refusal window (until the
+bucket lets a message through again), not message for message: answering each refusal would
+itself flood the chat and Telegram's limits.
 """
 
 from __future__ import annotations
@@ -38,6 +40,14 @@ class _Bucket:
     at: datetime
     refused: int = 0
     flagged: bool = False
+    told: bool = False  # "slow down" was said since the last message let through
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A message the rate limit refused; `reply` is None when the person was already told."""
+
+    reply: Reply | None
 
 
 class Limiter:
@@ -48,8 +58,9 @@ class Limiter:
         self._buckets: OrderedDict[int, _Bucket] = OrderedDict()
         self._last_text: OrderedDict[int, tuple[bytes, int]] = OrderedDict()
 
-    async def admit(self, tg_id: int, user_id: int | None) -> Reply | None:
-        """The rate limit for anything a person types: None to go on, or the reply that refuses."""
+    async def admit(self, tg_id: int, user_id: int | None) -> Refused | None:
+        """The rate limit for anything a person types: None to go on, or the refusal (with the
+        reply that says so, the first time in a refusal window only)."""
         now = self.clock.now()
         bucket = self._buckets.pop(tg_id, None) or _Bucket(float(self.limits.burst), now)
         self._remember(self._buckets, tg_id, bucket)
@@ -61,13 +72,17 @@ class Limiter:
             bucket.tokens -= 1.0
             bucket.refused = 0
             bucket.flagged = False
+            bucket.told = False
             return None
         bucket.refused += 1
         if user_id is not None and bucket.refused >= self.limits.burst and not bucket.flagged:
             bucket.flagged = True
             await self.repo.flag(user_id, "abuse.flood", "low")
+        if bucket.told:
+            return Refused(None)
+        bucket.told = True
         wait = max(1, math.ceil((1.0 - bucket.tokens) / rate))
-        return Reply(t("limits.slow_down", seconds=wait))
+        return Refused(Reply(t("limits.slow_down", seconds=wait)))
 
     async def admit_chat(self, user_id: int, text: str) -> Reply | None:
         """Limits for a message that would go to the LLM: length, repeats, the daily allowance."""

@@ -12,7 +12,11 @@ from handlers.events import Reply
 class Channel(Protocol):
     """The chat a handler answers in (Telegram, the console, a test)."""
 
-    async def send(self, reply: Reply) -> None: ...
+    async def send(self, reply: Reply) -> bool:
+        """Deliver the reply; True when it arrived. A failure is logged, never raised: callers
+        whose reply is only a courtesy ignore the result, those that count a delivery (an export)
+        check it."""
+        ...
 
     def typing(self) -> AbstractAsyncContextManager[None]:
         """Show 'typing…' for as long as the block runs; never fails the block."""

@@ -100,15 +100,19 @@ class Rights:
             return
         policy = await self.deps.policy.current()
         path = await write_export(self.deps.repo, account, cfg, now, policy_version=policy.version)
-        sent = path
+        sent, delivered = path, False
         try:
             sent = await asyncio.to_thread(compress_if_large, path)
             name = f"amigo-export-{now:%Y%m%d}.json" + (".gz" if sent != path else "")
             caption = t("export.caption", version=VERSION)
-            await channel.send(Reply(caption, document=Document(name, path=sent)))
+            delivered = await channel.send(Reply(caption, document=Document(name, path=sent)))
         finally:
             for file in {path, sent}:
                 file.unlink(missing_ok=True)
+        if not delivered:  # only an export that arrived counts against the interval
+            log.warning("export.undelivered", extra={"uid": account.id})
+            await channel.send(Reply(t("export.failed")))
+            return
         await self.deps.repo.mark_exported(account.id)
         log.info("export.sent", extra={"uid": account.id})
 

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 from handlers.admin import Admin
 from handlers.chat import Chat
@@ -32,6 +33,30 @@ log = logging.getLogger("amigo.router")
 
 AccountHandler = Callable[[Account, str, Channel], Awaitable[None]]
 ONBOARDING_BUTTONS = frozenset({"age", "terms", "train", "mkt", "name", "gender", "tone"})
+
+
+def storable(event: Event) -> Event:
+    """The event with any lone UTF-16 surrogate in its text (or button data) as U+FFFD.
+
+    Telegram's JSON may carry one ("\\ud800"), and such a string cannot be encoded: not sealed, not
+    stored, not sent to the model or back to Telegram. Cleaning it here, where every event enters
+    the handlers, lets the message be stored and answered like any other.
+    """
+    if isinstance(event, Text):
+        text = _without_lone_surrogates(event.text)
+        return event if text is event.text else replace(event, text=text)
+    if isinstance(event, ButtonPress):
+        data = _without_lone_surrogates(event.data)
+        return event if data is event.data else replace(event, data=data)
+    return event
+
+
+def _without_lone_surrogates(text: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a round trip through UTF-16 keeps pairs, replaces lone halves
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
 
 
 class UserLocks:
@@ -108,6 +133,7 @@ class Dispatcher:
         }
 
     async def handle(self, event: Event, channel: Channel) -> None:
+        event = storable(event)
         async with self.locks.hold(event.sender.tg_id):
             try:
                 await self._route(event, channel)
@@ -115,7 +141,7 @@ class Dispatcher:
                 log.error(
                     "handler.failed",
                     exc_info=exc,
-                    extra={"update": event.update_id, "event": type(event).__name__},
+                    extra={"update": event.update_id, "kind": type(event).__name__},
                 )
                 await channel.send(Reply(t("error.generic")))
 
@@ -134,9 +160,10 @@ class Dispatcher:
         if isinstance(event, ButtonPress):
             await self._on_button(event, account, channel)
             return
-        refusal = await self.limiter.admit(event.sender.tg_id, account.id if account else None)
-        if refusal is not None:
-            await channel.send(refusal)
+        refused = await self.limiter.admit(event.sender.tg_id, account.id if account else None)
+        if refused is not None:
+            if refused.reply is not None:
+                await channel.send(refused.reply)
         elif event.command is not None:
             await self._on_command(event, *event.command, account, channel)
         elif account is not None and account.status is Status.BANNED:

@@ -93,7 +93,7 @@ EN: dict[str, str] = {
     "group.private_only": (
         "Hi! I only talk in private chats. Open a private chat with me to begin."
     ),
-    "error.generic": "Sorry, something went wrong on my side. Nothing you sent was lost.",
+    "error.generic": "Sorry, something went wrong on my side. Please try again in a moment.",
     # -- info ----------------------------------------------------------------------------------
     "help": (
         "Here's what you can do:\n{commands}\n\n"
@@ -180,6 +180,10 @@ EN: dict[str, str] = {
     ),
     "export.too_soon": "You can export once every {hours} hours. Your next export is possible after {when}.",
     "export.preparing": "Preparing your export…",
+    "export.failed": (
+        "I couldn't send your export file, so nothing was counted: "
+        "you can try /export again right away."
+    ),
     # -- consent -------------------------------------------------------------------------------
     "consent.show": (
         "Your consents (each changes in one tap, and is recorded):\n{lines}\n\n"
@@ -294,6 +298,9 @@ EN: dict[str, str] = {
     ),
     "delete.yes": "Yes, delete",
     "delete.cancelled": "Nothing was deleted.",
+    "delete.kept_newer": (
+        "Messages written after you were asked are kept; /delete again to remove them too."
+    ),
     "delete.done": "Deleted: {conversations} conversation(s), {n} message(s).",
     "delete.done_account": (
         "Your account is deleted: {conversations} conversation(s), {n} message(s), your profile, "

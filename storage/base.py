@@ -124,9 +124,35 @@ class Repository(Protocol):
 
     async def messages_due_for_autodelete(self, now: datetime, limit: int = 1000) -> list[int]: ...
 
-    async def delete_conversation(self, user_id: int, conversation_id: int) -> Deleted | None: ...
+    async def newest_message_id(self, user_id: int, conversation_id: int | None = None) -> int:
+        """The highest id of this user's messages (in one conversation); 0 when there are none.
+        A deletion confirmation carries it, so it deletes only what existed when it was shown."""
+        ...
 
-    async def delete_history(self, user_id: int) -> Deleted: ...
+    async def delete_conversation(
+        self,
+        user_id: int,
+        conversation_id: int,
+        *,
+        through_message: int | None = None,
+        shown_at: datetime | None = None,
+    ) -> Deleted | None:
+        """None when that conversation is not (or no longer) this user's. With `through_message`
+        and `shown_at`, only messages up to that id written up to that time go, and the
+        conversation itself only when nothing newer is left in it."""
+        ...
+
+    async def delete_history(
+        self,
+        user_id: int,
+        *,
+        through_message: int | None = None,
+        through_conversation: int | None = None,
+        shown_at: datetime | None = None,
+    ) -> Deleted:
+        """Every conversation and message, or with the bounds only those that existed when the
+        confirmation was shown (as for `delete_conversation`)."""
+        ...
 
     async def delete_account(self, user_id: int) -> Deleted: ...
 

@@ -12,6 +12,8 @@ import secrets
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 
+import aiosqlite
+
 from storage.models import (
     AUTODELETE_CHOICES,
     PROFILE_FIELDS,
@@ -248,36 +250,79 @@ class RightsQueries(RetentionQueries):
 
     # -- deletion --------------------------------------------------------------------------------
 
-    async def delete_conversation(self, user_id: int, conversation_id: int) -> Deleted | None:
-        """None when that conversation is not (or no longer) this user's."""
-        async with self.transaction() as db:
-            cur = await db.execute(
-                "DELETE FROM messages WHERE conversation_id = ? AND user_id = ?",
+    async def newest_message_id(self, user_id: int, conversation_id: int | None = None) -> int:
+        if conversation_id is None:
+            rows = await self._read("SELECT max(id) FROM messages WHERE user_id = ?", (user_id,))
+        else:
+            rows = await self._read(
+                "SELECT max(id) FROM messages WHERE conversation_id = ? AND +user_id = ?",
                 (conversation_id, user_id),
             )
+        return int(rows[0][0] or 0)
+
+    async def delete_conversation(
+        self,
+        user_id: int,
+        conversation_id: int,
+        *,
+        through_message: int | None = None,
+        shown_at: datetime | None = None,
+    ) -> Deleted | None:
+        """None when that conversation is not (or no longer) this user's."""
+        shown, params = _shown(through_message, shown_at)
+        async with self.transaction() as db:
+            async with db.execute(
+                "SELECT 1 FROM conversations WHERE id = ? AND user_id = ?",
+                (conversation_id, user_id),
+            ) as cur:
+                if await cur.fetchone() is None:
+                    return None
+            cur = await db.execute(
+                f"DELETE FROM messages WHERE conversation_id = ? AND user_id = ?{shown}",
+                (conversation_id, user_id, *params),
+            )
             messages = cur.rowcount
             cur = await db.execute(
-                "DELETE FROM conversations WHERE id = ? AND user_id = ?", (conversation_id, user_id)
+                "DELETE FROM conversations WHERE id = ? AND user_id = ?"
+                " AND NOT EXISTS (SELECT 1 FROM messages WHERE conversation_id = ?)",
+                (conversation_id, user_id, conversation_id),
             )
-            if cur.rowcount == 0:
-                return None
-            await db.execute(
-                "UPDATE users SET conversation_id = NULL WHERE id = ? AND conversation_id = ?",
-                (user_id, conversation_id),
-            )
-        await self.checkpoint()
-        log.info("deleted.conversation", extra={"uid": user_id, "messages": messages})
-        return Deleted(conversations=1, messages=messages)
-
-    async def delete_history(self, user_id: int) -> Deleted:
-        async with self.transaction() as db:
-            cur = await db.execute("DELETE FROM messages WHERE user_id = ?", (user_id,))
-            messages = cur.rowcount
-            cur = await db.execute("DELETE FROM conversations WHERE user_id = ?", (user_id,))
             conversations = cur.rowcount
-            await db.execute("UPDATE users SET conversation_id = NULL WHERE id = ?", (user_id,))
+            await _forget_deleted_current(db, user_id)
         await self.checkpoint()
-        log.info("deleted.history", extra={"uid": user_id, "messages": messages})
+        log.info(
+            "deleted.conversation",
+            extra={"uid": user_id, "messages": messages, "conversations": conversations},
+        )
+        return Deleted(conversations=conversations, messages=messages)
+
+    async def delete_history(
+        self,
+        user_id: int,
+        *,
+        through_message: int | None = None,
+        through_conversation: int | None = None,
+        shown_at: datetime | None = None,
+    ) -> Deleted:
+        shown, params = _shown(through_message, shown_at)
+        older = "" if through_conversation is None else " AND id <= ?"
+        async with self.transaction() as db:
+            cur = await db.execute(
+                f"DELETE FROM messages WHERE user_id = ?{shown}", (user_id, *params)
+            )
+            messages = cur.rowcount
+            cur = await db.execute(
+                f"DELETE FROM conversations WHERE user_id = ?{older}"
+                " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id)",
+                (user_id, *([] if through_conversation is None else [through_conversation])),
+            )
+            conversations = cur.rowcount
+            await _forget_deleted_current(db, user_id)
+        await self.checkpoint()
+        log.info(
+            "deleted.history",
+            extra={"uid": user_id, "messages": messages, "conversations": conversations},
+        )
         return Deleted(conversations=conversations, messages=messages)
 
     async def purge_keyless_accounts(self) -> int:
@@ -333,3 +378,28 @@ class RightsQueries(RetentionQueries):
         await self.checkpoint()
         log.info("deleted.account", extra={"uid": user_id, "messages": messages})
         return Deleted(conversations, messages, account=True, payment_records_kept=payments)
+
+
+def _shown(
+    through_message: int | None, shown_at: datetime | None
+) -> tuple[str, tuple[object, ...]]:
+    """The condition (and its parameters) for "messages that existed when the confirmation was
+    shown": up to the newest id then, and written by then. Both: SQLite hands the id of a deleted
+    newest message to the next one, and a clock may stand still (or step back)."""
+    sql, params = "", list[object]()
+    if through_message is not None:
+        sql += " AND id <= ?"
+        params.append(through_message)
+    if shown_at is not None:
+        sql += " AND created_at <= ?"
+        params.append(ts(shown_at))
+    return sql, tuple(params)
+
+
+async def _forget_deleted_current(db: aiosqlite.Connection, user_id: int) -> None:
+    """The current conversation pointer goes with the conversation it pointed to."""
+    await db.execute(
+        "UPDATE users SET conversation_id = NULL WHERE id = ? AND conversation_id IS NOT NULL"
+        " AND conversation_id NOT IN (SELECT id FROM conversations WHERE user_id = ?)",
+        (user_id, user_id),
+    )

@@ -36,12 +36,22 @@ class FailingModel(FakeModel):
 
 
 class RecordingChannel:
+    """Records every reply. `undeliverable` makes that many next sends fail (kept apart, in
+    `undelivered`), as a Telegram that refuses them would."""
+
     def __init__(self) -> None:
         self.replies: list[Reply] = []
+        self.undelivered: list[Reply] = []
+        self.undeliverable = 0
         self.typing_count = 0
 
-    async def send(self, reply: Reply) -> None:
+    async def send(self, reply: Reply) -> bool:
+        if self.undeliverable > 0:
+            self.undeliverable -= 1
+            self.undelivered.append(reply)
+            return False
         self.replies.append(reply)
+        return True
 
     @asynccontextmanager
     async def typing(self) -> AsyncIterator[None]:

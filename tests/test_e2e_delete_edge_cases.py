@@ -257,7 +257,8 @@ async def test_delete_waits_for_the_reply_being_written_then_completes_in_order(
     confirm = await press(tg, ALICE, menu, t("delete.current"))
     assert "2 messages" in confirm.text
 
-    # "Yes, delete" pressed while another answer is in flight: that exchange is deleted too.
+    # "Yes, delete" pressed while another answer is in flight: the confirmation deletes only the
+    # exchange it showed; the one written after it stays, whole (the answer was not cut off).
     llm.enqueue("another slow answer", delay=0.6)
     mark = tg.mark()
     tg.send_text(ALICE, "second words")
@@ -267,5 +268,5 @@ async def test_delete_waits_for_the_reply_being_written_then_completes_in_order(
     replies = [c.message.text for c in tg.calls[mark:] if c.method == "sendMessage" and c.message]
     assert replies == ["another slow answer"]
     assert edit.message is not None
-    assert edit.message.text.startswith("Deleted: 1 conversation(s), 4 message(s).")
-    assert holdings(db, alice)["messages"] == 0 and holdings(db, alice)["conversations"] == 0
+    assert edit.message.text.startswith("Deleted: 0 conversation(s), 2 message(s).")
+    assert holdings(db, alice)["messages"] == 2 and holdings(db, alice)["conversations"] == 1

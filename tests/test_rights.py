@@ -306,10 +306,10 @@ async def test_an_export_too_large_for_telegram_goes_out_gzip_compressed(
     captured: list[bytes] = []
     original = ch.send
 
-    async def keep_bytes(reply: Reply) -> None:  # the temporary file is gone after sending
+    async def keep_bytes(reply: Reply) -> bool:  # the temporary file is gone after sending
         if reply.document is not None:
             captured.append(reply.document.read())
-        await original(reply)
+        return await original(reply)
 
     ch.send = keep_bytes  # type: ignore[method-assign]
     await say(dispatcher, ch, "/export")
