@@ -51,6 +51,13 @@ class TelegramSettings(_Section):
         le=10,
         description="Attempts to send one message through flood control (429) and network errors.",
     )
+    stream_edit_interval_seconds: float = Field(
+        1.0,
+        ge=0.2,
+        le=10,
+        description="Least time between two updates of a reply shown while the model writes it "
+        "(a draft, or an edit where drafts are refused).",
+    )
 
 
 class LLMSettings(_Section):
@@ -280,6 +287,18 @@ class CompanionSettings(_Section):
     )
     default_tone: Literal["warm", "playful", "calm", "witty"] = Field(
         "warm", description="Companion tone offered during onboarding."
+    )
+    recovery_note_after_minutes: int = Field(
+        10,
+        ge=0,
+        description="A message left unanswered by a crash or stop is answered at the next start; "
+        "if it is older than this, the answer begins with a short 'sorry, I was away'.",
+    )
+    recovery_max_age_hours: int = Field(
+        24,
+        ge=1,
+        description="Such a message older than this is not answered: the person is told it "
+        "arrived and asked to write again (no model call).",
     )
 
 

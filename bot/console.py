@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TextIO
 
 from bot.app import Services
 from bot.config import Secrets, Settings
-from handlers.events import ButtonPress, Document, Reply, Sender, Text
+from handlers.events import ButtonPress, Document, Reply, ReplyFormat, Sender, Text
+from handlers.ports import StreamResult
 
 
 class ConsoleChannel:
@@ -42,6 +43,34 @@ class ConsoleChannel:
         self.out.write("  …typing\n")
         self.out.flush()
         yield
+
+    async def stream(
+        self,
+        chunks: AsyncIterator[str],
+        *,
+        format: ReplyFormat = "markdown",
+        finish: Callable[[str], Awaitable[str]] | None = None,
+    ) -> StreamResult:
+        """Print each chunk as it comes; a terminal shows the text as written, so the final
+        text is only printed again when `finish` changed it (a cap)."""
+        parts: list[str] = []
+        self.out.write("  …typing\n")
+        self.out.flush()
+        try:
+            async for chunk in chunks:
+                self.out.write(chunk.lstrip() if not parts else chunk)
+                self.out.flush()
+                parts.append(chunk)
+        except Exception:
+            self.out.write("\n[broken off]\n")
+            raise
+        text = "".join(parts)
+        final = await finish(text) if finish is not None else text.strip()
+        self.out.write("\n")
+        if final != text.strip():
+            self.out.write(f"\n{final}\n")
+        self.out.flush()
+        return StreamResult(final, bool(final.strip()))
 
 
 def _save(document: Document) -> Path:

@@ -13,7 +13,7 @@ import contextlib
 import json
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 import openai
@@ -105,6 +105,83 @@ class OpenAIChatModel:
                 extra={"attempts": attempt, "seconds": self.settings.deadline_seconds},
             )
             raise ModelUnavailable("deadline") from None
+
+    async def stream(
+        self, messages: Sequence[Turn], *, max_tokens: int
+    ) -> AsyncGenerator[str, None]:
+        """The answer in pieces as the server sends them, under the same attempts and deadline
+        as `complete`. A failure is retried only while nothing was yielded (leading whitespace is
+        held back until text follows, so a retry never repeats what the caller has); after that
+        it ends the stream with ModelUnavailable. The deadline is checked around each wait for
+        the server, never across a yield, so it never cancels what the caller does meanwhile."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.deadline_seconds
+        attempts, attempt, yielded = self.settings.max_attempts, 0, False
+        request: dict[str, Any] = {
+            "model": self.settings.model,
+            "messages": list(messages),
+            "max_tokens": max_tokens,
+            "temperature": self.settings.temperature,
+            "stream": True,
+        }
+        try:
+            async with asyncio.timeout_at(deadline):
+                await self._slots.acquire()
+        except TimeoutError:
+            log.warning(
+                "llm.deadline", extra={"attempts": 0, "seconds": self.settings.deadline_seconds}
+            )
+            raise ModelUnavailable("deadline") from None
+        try:
+            while True:
+                attempt += 1
+                held = ""  # leading whitespace, sent only once text follows it
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        response = await self.client.chat.completions.create(**request)
+                    async with response:  # closed at once on a deadline or a malformed chunk
+                        pieces = aiter(response)
+                        while True:
+                            async with asyncio.timeout_at(deadline):
+                                chunk = await anext(pieces, None)
+                            if chunk is None:
+                                break
+                            text = _chunk_text(chunk)
+                            if not yielded and not text.strip():
+                                held += text
+                                continue
+                            yielded = True
+                            yield held + text
+                            held = ""
+                    if not yielded:
+                        raise EmptyAnswer
+                    return
+                except (*_RETRYABLE, EmptyAnswer, MalformedAnswer) as exc:
+                    error = type(exc).__name__
+                    delay = self._delay(attempt, exc)
+                    if yielded or attempt == attempts or loop.time() + delay >= deadline:
+                        log.warning(
+                            "llm.gave_up",
+                            extra={"attempts": attempt, "error": error, "streamed": yielded},
+                        )
+                        raise ModelUnavailable(error) from None
+                    log.info(
+                        "llm.retry", extra={"attempt": attempt, "error": error, "delay": delay}
+                    )
+                    await asyncio.sleep(delay)
+                except openai.APIError as exc:  # 400, 401, 404...: retrying will not help
+                    log.error("llm.failed", extra={"error": type(exc).__name__})
+                    raise ModelUnavailable(type(exc).__name__) from None
+                except TimeoutError:
+                    if loop.time() < deadline:
+                        raise
+                    log.warning(
+                        "llm.deadline",
+                        extra={"attempts": attempt, "seconds": self.settings.deadline_seconds},
+                    )
+                    raise ModelUnavailable("deadline") from None
+        finally:
+            self._slots.release()
 
     def _delay(self, attempt: int, exc: Exception) -> float:
         base = self.settings.backoff_seconds * 2 ** (attempt - 1)

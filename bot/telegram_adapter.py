@@ -2,7 +2,8 @@
 
 This is the only module (with bot/app.py) that knows python-telegram-bot. It renders Markdown to
 Telegram HTML, splits long replies, keeps "typing…" up while the model thinks, honours flood control,
-and falls back to plain text when Telegram refuses the formatting.
+and falls back to plain text when Telegram refuses the formatting. Replies shown while the model
+writes them (`TelegramChannel.stream`) are in bot/telegram_stream.py.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from bot.config import TelegramSettings
 from bot.flood import FloodControl
 from bot.render import markdown_to_html, markdown_to_plain
 from bot.split import fit_utf16, split_markdown
+from bot.telegram_stream import DraftSupport, StreamingReplies
 from handlers.commands import COMMANDS
 from handlers.events import ButtonPress, ChatKind, Event, Media, Reply, Sender, Text
 from handlers.router import Dispatcher
@@ -75,6 +77,7 @@ class AmigoData:
 
     dispatcher: Dispatcher | None = None
     settings: TelegramSettings = field(default_factory=TelegramSettings)
+    draft_support: DraftSupport = field(default_factory=DraftSupport)  # one per bot
 
 
 AmigoContext = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], AmigoData]
@@ -115,16 +118,23 @@ def to_event(update: Update) -> Event | None:
     return Media(sender, media, update.update_id)
 
 
-class TelegramChannel:
-    """handlers.ports.Channel for one Telegram chat."""
+class TelegramChannel(StreamingReplies):
+    """handlers.ports.Channel for one Telegram chat. `draft_support` is shared by the bot's
+    channels so a refusal of drafts is learnt once; without one, this channel learns alone."""
 
     def __init__(
-        self, bot: Bot, chat_id: int, settings: TelegramSettings, button_message_id: int | None
+        self,
+        bot: Bot,
+        chat_id: int,
+        settings: TelegramSettings,
+        button_message_id: int | None,
+        draft_support: DraftSupport | None = None,
     ) -> None:
         self.bot = bot
         self.chat_id = chat_id
         self.settings = settings
         self.button_message_id = button_message_id
+        self.draft_support = draft_support or DraftSupport()
 
     async def send(self, reply: Reply) -> bool:
         try:
@@ -247,7 +257,9 @@ async def on_update(update: Update, context: AmigoContext) -> None:
         except TelegramError as exc:
             log.debug("telegram.answer_failed", extra={"error": type(exc).__name__})
     message_id = event.message_id if isinstance(event, ButtonPress) else None
-    channel = TelegramChannel(context.bot, event.sender.chat_id, data.settings, message_id)
+    channel = TelegramChannel(
+        context.bot, event.sender.chat_id, data.settings, message_id, data.draft_support
+    )
     await data.dispatcher.handle(event, channel)
 
 

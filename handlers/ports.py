@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Literal, Protocol, TypedDict
 
-from handlers.events import Reply
+from handlers.events import Reply, ReplyFormat
+
+
+@dataclass(frozen=True)
+class StreamResult:
+    """What a streamed reply ended as: the final text sent (what the caller stores) and whether
+    it arrived, as `Channel.send` tells."""
+
+    text: str
+    delivered: bool
 
 
 class Channel(Protocol):
@@ -22,6 +32,21 @@ class Channel(Protocol):
         """Show 'typing…' for as long as the block runs; never fails the block."""
         ...
 
+    async def stream(
+        self,
+        chunks: AsyncIterator[str],
+        *,
+        format: ReplyFormat = "markdown",
+        finish: Callable[[str], Awaitable[str]] | None = None,
+    ) -> StreamResult:
+        """Show the reply while `chunks` arrive ("typing…" until the first one), then send
+        `await finish(all text)` (default: the text, stripped) as a normal reply. `finish` runs
+        after the last chunk and before that send: the caller caps and stores the reply there,
+        so a reply is stored before it is sent, as with `send`. Showing the growing text is best
+        effort and never fails the reply. If `chunks` (or `finish`) raises, nothing is sent as a
+        final answer and the error propagates, so the caller can apologise instead."""
+        ...
+
 
 class Turn(TypedDict):
     role: Literal["system", "user", "assistant"]
@@ -34,6 +59,12 @@ class ModelUnavailable(Exception):
 
 class ChatModel(Protocol):
     async def complete(self, messages: Sequence[Turn], *, max_tokens: int) -> str: ...
+
+    def stream(self, messages: Sequence[Turn], *, max_tokens: int) -> AsyncGenerator[str, None]:
+        """The answer in pieces as the model writes it. Raises ModelUnavailable, before the first
+        piece once retries and the deadline are used up, or part-way if the model breaks off.
+        A generator, so a caller that has enough can `aclose()` it and stop the request."""
+        ...
 
 
 class TokenCounter(Protocol):

@@ -6,6 +6,7 @@ If these fail, every end-to-end test built on the fake is suspect, so they run f
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import AsyncIterator
 
@@ -142,4 +143,50 @@ async def test_stopping_releases_pending_requests_quickly(openai_api: FakeOpenAI
     with pytest.raises(openai.APIConnectionError):
         await pending
     assert time.monotonic() - started < 1.0
+    await client.close()
+
+
+async def _arrivals(fake: FakeOpenAI) -> tuple[float, list[tuple[float, str]]]:
+    """(seconds until the headers, [(seconds, text) per piece of text]) of one streamed answer."""
+    client = client_for(fake)
+    start = time.monotonic()
+    stream = await client.chat.completions.create(model="gpt-test", messages=HI, stream=True)
+    headers = time.monotonic() - start
+    arrivals: list[tuple[float, str]] = []
+    async for chunk in stream:
+        for choice in chunk.choices:
+            if choice.delta.content:
+                arrivals.append((time.monotonic() - start, choice.delta.content))
+    await client.close()
+    return headers, arrivals
+
+
+async def test_openai_stream_waits_for_the_first_token_after_the_headers() -> None:
+    async with FakeOpenAI(stream_chunks=4, stream_first_token_delay=0.3) as fake:
+        fake.enqueue("one two three four")
+        headers, arrivals = await _arrivals(fake)
+    assert headers < 0.3 <= arrivals[0][0]  # the response starts, then the model "thinks"
+    assert len(arrivals) == 4 and arrivals[-1][0] < 0.3 + 0.5  # no wait between the rest
+    assert "".join(text for _, text in arrivals) == "one two three four"
+
+
+async def test_openai_stream_timing_can_be_scripted_per_reply() -> None:
+    """A benchmark's "first token after 0.5 s, then steady": here 0.2 s, then 5 x 0.1 s."""
+    async with FakeOpenAI(stream_first_token_delay=5.0) as fake:
+        fake.enqueue("abcdefghij" * 6, first_token_delay=0.2, chunk_delay=0.1, chunks=6)
+        _, arrivals = await _arrivals(fake)
+    times = [at for at, _ in arrivals]
+    assert len(times) == 6 and 0.2 <= times[0] < 1.0
+    assert all(later - earlier >= 0.09 for earlier, later in itertools.pairwise(times))
+
+
+async def test_openai_stream_can_break_off_after_some_text(openai_api: FakeOpenAI) -> None:
+    openai_api.enqueue("a reply that never ends", chunks=5, break_after=2)
+    client = client_for(openai_api)
+    stream = await client.chat.completions.create(model="gpt-test", messages=HI, stream=True)
+    received: list[str] = []
+    with pytest.raises(openai.APIError):
+        async for chunk in stream:
+            received += [c.delta.content for c in chunk.choices if c.delta.content]
+    assert len(received) == 2 and "a reply that never ends".startswith("".join(received))
     await client.close()

@@ -89,6 +89,10 @@ class ScriptedReply:
     drop_connection: bool = False
     finish_reason: str = "stop"
     error_message: str | None = None
+    first_token_delay: float | None = None
+    chunk_delay: float | None = None
+    chunks: int | None = None
+    break_after: int | None = None
 
 
 class _Signal:
@@ -119,11 +123,15 @@ class FakeOpenAI:
         api_key: str | None = None,
         stream_chunks: int = 4,
         stream_chunk_delay: float = 0.0,
+        stream_first_token_delay: float = 0.0,
     ) -> None:
         self.model = model
         self.api_key = api_key  # if set, other keys get 401 invalid_api_key
         self.stream_chunks = stream_chunks
         self.stream_chunk_delay = stream_chunk_delay
+        # Streamed answers: the wait between the headers and the first text (a model's time to
+        # first token); 0 waits stream_chunk_delay as between any two chunks.
+        self.stream_first_token_delay = stream_first_token_delay
         self.default_reply: Callable[[dict[str, Any]], str] = echo_last_user_message
         self.default_delay: float = 0.0
         self.requests: list[dict[str, Any]] = []
@@ -209,13 +217,20 @@ class FakeOpenAI:
         drop_connection: bool = False,
         finish_reason: str = "stop",
         error_message: str | None = None,
+        first_token_delay: float | None = None,
+        chunk_delay: float | None = None,
+        chunks: int | None = None,
+        break_after: int | None = None,
     ) -> None:
         """Script the next answer (FIFO).
 
         ``text=None`` uses ``default_reply``; ``status`` answers with an OpenAI error JSON
         (``retry_after`` becomes a Retry-After header); ``empty`` answers with content "";
         ``drop_connection`` closes the socket without a response; ``delay`` waits first
-        without blocking other requests.
+        without blocking other requests. For a streamed answer, ``first_token_delay``,
+        ``chunk_delay`` and ``chunks`` override the server's ``stream_*`` settings (first text
+        after 0.5 s and 8 s in all over 16 chunks: 0.5, 0.5, 16), and ``break_after`` closes the
+        connection after that many pieces of text, as a model that breaks off.
         """
         self._queue.append(
             ScriptedReply(
@@ -227,6 +242,10 @@ class FakeOpenAI:
                 drop_connection=drop_connection,
                 finish_reason=finish_reason,
                 error_message=error_message,
+                first_token_delay=first_token_delay,
+                chunk_delay=chunk_delay,
+                chunks=chunks,
+                break_after=break_after,
             )
         )
 
@@ -357,7 +376,7 @@ class FakeOpenAI:
         else:
             text = self.default_reply(body)
         if body.get("stream") is True:
-            return await self._stream(request, body, text, script.finish_reason)
+            return await self._stream(request, body, text, script)
         return web.json_response(self._completion(body, text, script.finish_reason))
 
     def _check_auth(self, request: web.Request) -> web.Response | None:
@@ -463,18 +482,23 @@ class FakeOpenAI:
             "usage": self._usage(body, text),
         }
 
-    def _pieces(self, text: str) -> list[str]:
-        """Split ``text`` into up to ``stream_chunks`` non-empty pieces."""
+    def _pieces(self, text: str, chunks: int | None = None) -> list[str]:
+        """Split ``text`` into up to ``chunks`` (default ``stream_chunks``) non-empty pieces."""
         if not text:
             return []
-        count = max(1, min(self.stream_chunks, len(text)))
+        count = max(1, min(self.stream_chunks if chunks is None else chunks, len(text)))
         size = math.ceil(len(text) / count)
         return [text[i : i + size] for i in range(0, len(text), size)]
 
     async def _stream(
-        self, request: web.Request, body: dict[str, Any], text: str, finish_reason: str
+        self, request: web.Request, body: dict[str, Any], text: str, script: ScriptedReply
     ) -> web.StreamResponse:
         """Server-sent events the way OpenAI sends them, ending with ``data: [DONE]``."""
+        finish_reason = script.finish_reason
+        pieces = self._pieces(text, script.chunks)
+        between = self.stream_chunk_delay if script.chunk_delay is None else script.chunk_delay
+        first = script.first_token_delay
+        first = self.stream_first_token_delay if first is None else first
         options = body.get("stream_options")
         include_usage = isinstance(options, dict) and options.get("include_usage") is True
         base = {
@@ -498,7 +522,7 @@ class FakeOpenAI:
             return data
 
         events = [chunk({"role": "assistant", "content": "", "refusal": None}, None)]
-        events += [chunk({"content": piece}, None) for piece in self._pieces(text)]
+        events += [chunk({"content": piece}, None) for piece in pieces]
         events.append(chunk({}, finish_reason))
         if include_usage:
             events.append({**base, "choices": [], "usage": self._usage(body, text)})
@@ -511,8 +535,13 @@ class FakeOpenAI:
         )
         await response.prepare(request)
         for index, event in enumerate(events):
-            if index and self.stream_chunk_delay > 0:
-                await asyncio.sleep(self.stream_chunk_delay)
+            wait = first if index == 1 and first > 0 else between
+            if index and wait > 0:
+                await asyncio.sleep(wait)
+            if script.break_after is not None and index > script.break_after:
+                if request.transport is not None:  # the headers went out: cut the body short
+                    request.transport.abort()
+                return response
             await response.write(b"data: " + json.dumps(event).encode() + b"\n\n")
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()

@@ -10,13 +10,15 @@ Deliberate differences from the real server (documented so tests are not misread
   Telegram itself keeps it literally, but its docs require escaping, and this catches bots
   that forget ``html.escape``.
 * Markdown / MarkdownV2 text is not validated; it is stored as sent (trimmed).
+* ``sendMessageDraft`` follows Bot API 10.0 (empty text allowed); ``drafts_supported=False``
+  answers it like an older server, 404 "Not Found: method not found".
 * Any chat id is accepted; use :meth:`FakeTelegram.fail_always` with ``when=`` to simulate
   "bot was blocked by the user" for a particular chat.
 """
 
 from .html_mode import HtmlParseError, parse_telegram_html, utf16_len
 from .params import MAX_CAPTION_LENGTH, MAX_TEXT_LENGTH
-from .records import ApiError, Call, SentMessage, UploadedFile
+from .records import ApiError, Call, SentDraft, SentMessage, UploadedFile
 from .server import FakeTelegram
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "Call",
     "FakeTelegram",
     "HtmlParseError",
+    "SentDraft",
     "SentMessage",
     "UploadedFile",
     "parse_telegram_html",

@@ -17,7 +17,7 @@ from .params import (
     MAX_CAPTION_LENGTH,
     MAX_TEXT_LENGTH,
 )
-from .records import ApiError, Call, SentMessage, UploadedFile
+from .records import ApiError, Call, SentDraft, SentMessage, UploadedFile
 from .state import FakeTelegramState
 
 
@@ -93,6 +93,38 @@ class BotMethodsMixin(FakeTelegramState):
             date=int(time.time()),
         )
         return self._store(call, sent)
+
+    def _send_message_draft(self, call: Call) -> Any:
+        """Bot API 10.0 (what python-telegram-bot 22.8 speaks): a private chat, a non-zero
+        draft_id, text of 0-4096 characters after entities parsing (empty shows "Thinking…"),
+        formatted like sendMessage. The wording of the chat and draft_id errors is ours."""
+        if not self.drafts_supported:
+            raise ApiError(404, "Not Found: method not found")
+        params = call.params
+        chat_id = self._chat_id(params)
+        if chat_id <= 0:
+            raise ApiError(400, "Bad Request: message drafts can be sent only to private chats")
+        draft_id = params.get("draft_id")
+        if draft_id is None:
+            raise ApiError(400, "Bad Request: parameter draft_id is required")
+        if not isinstance(draft_id, int) or isinstance(draft_id, bool) or draft_id == 0:
+            raise ApiError(400, "Bad Request: draft_id must be a non-zero integer")
+        raw = params.get("text")
+        text, entities = "", list[dict[str, Any]]()
+        if raw not in (None, ""):
+            text, entities = self._checked_text(raw, params, caption=False, allow_empty=True)
+        self.drafts.append(
+            SentDraft(
+                chat_id=chat_id,
+                draft_id=draft_id,
+                text=text,
+                raw_text=str(raw or ""),
+                parse_mode=self._parse_mode(params),
+                entities=entities,
+                at=call.at,
+            )
+        )
+        return True
 
     def _send_document(self, call: Call) -> Any:
         params = call.params
@@ -243,7 +275,7 @@ class BotMethodsMixin(FakeTelegramState):
         return sent
 
     def _checked_text(
-        self, raw: Any, params: dict[str, Any], *, caption: bool
+        self, raw: Any, params: dict[str, Any], *, caption: bool, allow_empty: bool = False
     ) -> tuple[str, list[dict[str, Any]]]:
         """Validate text/caption the way Telegram does; return (visible text, entities)."""
         text = "" if raw is None else str(raw)
@@ -262,7 +294,7 @@ class BotMethodsMixin(FakeTelegramState):
         else:
             visible = text.strip(_WHITESPACE)
         limit = MAX_CAPTION_LENGTH if caption else MAX_TEXT_LENGTH
-        if not caption and not visible:
+        if not caption and not allow_empty and not visible:
             raise ApiError(400, "Bad Request: message text is empty")
         if utf16_len(visible) > limit:
             what = "message caption is too long" if caption else "message is too long"
@@ -316,6 +348,7 @@ _BUILTINS: dict[str, Callable[[BotMethodsMixin, Call], Any]] = {
     "setMyDescription": BotMethodsMixin._true,
     "setMyShortDescription": BotMethodsMixin._true,
     "sendMessage": BotMethodsMixin._send_message,
+    "sendMessageDraft": BotMethodsMixin._send_message_draft,
     "editMessageText": BotMethodsMixin._edit_message_text,
     "editMessageReplyMarkup": BotMethodsMixin._edit_message_reply_markup,
     "deleteMessage": BotMethodsMixin._delete_message,

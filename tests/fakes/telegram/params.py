@@ -40,6 +40,7 @@ _INT_FIELDS = frozenset(
     {
         "chat_id",
         "message_id",
+        "draft_id",
         "offset",
         "limit",
         "user_id",

@@ -65,6 +65,20 @@ class SentMessage:
 
 
 @dataclass
+class SentDraft:
+    """One accepted sendMessageDraft: the text a user saw growing (drafts are never stored by
+    Telegram; they fade unless a message follows)."""
+
+    chat_id: int
+    draft_id: int
+    text: str
+    raw_text: str
+    parse_mode: str | None
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    at: float = 0.0  # time.monotonic() when it arrived, to check pacing
+
+
+@dataclass
 class Call:
     """One Bot API request as the fake received it (params already JSON-decoded)."""
 

@@ -18,7 +18,7 @@ from aiohttp import web
 from .methods import _BUILTINS, BotMethodsMixin
 from .params import Handler, _normalize_params
 from .polling import PollingMixin
-from .records import ApiError, Call, SentMessage, UploadedFile, _wait_event
+from .records import ApiError, Call, SentDraft, SentMessage, UploadedFile, _wait_event
 from .users import SimulatedUsersMixin
 
 _T = TypeVar("_T")
@@ -102,6 +102,10 @@ class FakeTelegram(SimulatedUsersMixin, BotMethodsMixin, PollingMixin):
         if not sent:
             raise AssertionError(f"the bot sent nothing to chat {chat_id}")
         return sent[-1]
+
+    def drafts_to(self, chat_id: int) -> list[SentDraft]:
+        """Drafts the bot streamed to ``chat_id``, oldest first."""
+        return [d for d in self.drafts if d.chat_id == chat_id]
 
     def calls_of(self, method: str) -> list[Call]:
         """All calls of ``method`` so far."""

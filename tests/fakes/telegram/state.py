@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from .params import Handler
-from .records import Call, SentMessage, _FailureRule, _Pending, _Signal
+from .records import Call, SentDraft, SentMessage, _FailureRule, _Pending, _Signal
 
 
 class FakeTelegramState:
@@ -26,15 +26,19 @@ class FakeTelegramState:
         bot_username: str = "amigo_test_bot",
         bot_first_name: str = "Amigo",
         strict_html_entities: bool = True,
+        drafts_supported: bool = True,
     ) -> None:
         self.token = token
         self.bot_id = int(token.split(":", 1)[0])
         self.bot_username = bot_username
         self.bot_first_name = bot_first_name
         self.strict_html_entities = strict_html_entities
+        # False: answer sendMessageDraft like a Bot API server that predates it (404).
+        self.drafts_supported = drafts_supported
 
         self.calls: list[Call] = []
         self.messages: list[SentMessage] = []
+        self.drafts: list[SentDraft] = []
         self.updates: list[dict[str, Any]] = []
         self.dropped_updates: list[dict[str, Any]] = []
         self.files: dict[str, bytes] = {}
