@@ -13,6 +13,7 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from core.clock import Clock, SystemClock
 from handlers.deps import Deps, HandlerConfig, HelplineInfo
 from handlers.limits import Limits
 from handlers.ports import Channel, ChatModel
+from handlers.recovery import Recovery, RecoveryConfig
 from handlers.router import Dispatcher
 from jobs.retention import run_retention
 from jobs.scheduler import JobScheduler, build_scheduler
@@ -130,6 +132,13 @@ def handler_config(settings: Settings) -> HandlerConfig:
     )
 
 
+def recovery_config(settings: Settings) -> RecoveryConfig:
+    return RecoveryConfig(
+        note_after=timedelta(minutes=settings.companion.recovery_note_after_minutes),
+        max_age=timedelta(hours=settings.companion.recovery_max_age_hours),
+    )
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -205,6 +214,11 @@ def build_application(
         data: AmigoData = app.bot_data
         data.dispatcher = services[0].dispatcher
         data.settings = settings.telegram
+        # Chat messages a crash left unanswered are answered now, each person's before any new
+        # one of theirs (their locks are queued on before polling starts). This process holds
+        # the database's file lock (bot/__main__.py), so it is the sole worker.
+        recovery = Recovery(data.dispatcher, recovery_config(settings))
+        background.append(await recovery.start(sole_worker=True))
         # A broadcast a stop or crash interrupted goes on, in the background (at-most-once).
         background.append(asyncio.create_task(data.dispatcher.admin.resume_broadcasts()))
         await register_commands(app.bot)

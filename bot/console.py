@@ -12,10 +12,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TextIO
 
-from bot.app import Services
+from bot.app import Services, recovery_config
 from bot.config import Secrets, Settings
 from handlers.events import ButtonPress, Document, Reply, ReplyFormat, Sender, Text
 from handlers.ports import StreamResult
+from handlers.recovery import Recovery
 
 
 class ConsoleChannel:
@@ -90,6 +91,11 @@ async def chat_in_terminal(
         "Amigo console. Type /start to begin, a number to press a button, Ctrl-D to leave.\n"
     )
     try:
+        # What a crash left unanswered is answered first (this process holds the database lock).
+        recovery = Recovery(
+            services.dispatcher, recovery_config(settings), channels=lambda _: channel
+        )
+        await recovery.run(sole_worker=True)
         while True:
             stdout.write("> ")
             stdout.flush()

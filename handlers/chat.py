@@ -15,6 +15,7 @@ from handlers.ports import Channel, ModelUnavailable
 from handlers.texts import t
 from handlers.window import build_window
 from safety import Distress, asks_if_ai, detect_distress, detect_minor_signal
+from storage.base import Unanswered
 from storage.models import Account, Companion
 
 log = logging.getLogger("amigo.chat")
@@ -30,30 +31,49 @@ _BOUNDARIES: tuple[tuple[re.Pattern[str], bool], ...] = (
 )
 
 
+CLAIM_FOR = timedelta(minutes=10)
+"""How long whoever answers a message holds it (a lease in storage). Longer than one reply can
+take (llm.deadline_seconds, then the send); it only decides anything when several workers share
+a database, or at a start (handlers/recovery.py)."""
+
+
 class Chat:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
 
     async def on_text(self, event: Text, account: Account, channel: Channel) -> None:
-        repo, cfg = self.deps.repo, self.deps.config
+        repo = self.deps.repo
         conversation = account.conversation_id or await repo.start_conversation(account.id)
-        message_id = await repo.add_message(account.id, conversation, "user", event.text)
-        distress = await self._distress(event.text)
-        sincere_question = asks_if_ai(event.text)
+        now = self.deps.clock.now()
+        message_id = await repo.accept_message(
+            account.id, conversation, event.text, claimed_until=now + CLAIM_FOR
+        )  # from here on this message is answered, even across a crash (handlers/recovery.py)
+        message = Unanswered(message_id, account.id, conversation, event.text, now)
+        distress = await self.distress(event.text)
         if distress is not None:  # a category and a reference, never a copy of the text (P14.2)
             await repo.flag(account.id, distress.category, distress.severity, message_id)
             log.info("safety.distress", extra={"uid": account.id, "category": distress.category})
         if detect_minor_signal(event.text):  # for a person to review; nothing is decided here
             await repo.flag(account.id, "age_signal", "review", message_id)
-        companion = await repo.companion(account.id) or Companion(
+        await self.answer(message, channel, distress)
+
+    async def answer(
+        self, message: Unanswered, channel: Channel, distress: Distress | None, note: str = ""
+    ) -> None:
+        """Ask the model with the window ending at `message`, store the reply as the answer to
+        it, then send it (after `note`, if any). Used live and by recovery after a crash."""
+        repo, cfg = self.deps.repo, self.deps.config
+        companion = await repo.companion(message.user_id) or Companion(
             cfg.default_name, cfg.default_gender, cfg.default_tone
         )
         system = system_prompt(companion)
         if distress is not None:
             system += "\n\n" + SAFE_MESSAGING
-        if sincere_question:
+        if asks_if_ai(message.text):
             system += "\n\n" + HONESTY_TURN
-        history = await repo.recent_messages(account.id, conversation, cfg.window_max_messages)
+        history = await repo.recent_messages(
+            message.user_id, message.conversation_id, cfg.window_max_messages, through=message.id
+        )
         turns = build_window(
             system,
             history,
@@ -65,30 +85,52 @@ class Chat:
             async with channel.typing():
                 answer = await self.deps.model.complete(turns, max_tokens=cfg.reply_tokens)
         except ModelUnavailable:
-            log.warning("chat.model_unavailable", extra={"uid": account.id})
-            await channel.send(Reply(t("chat.llm_failed")))
+            log.warning("chat.model_unavailable", extra={"uid": message.user_id})
+            if await channel.send(Reply(t("chat.llm_failed"))):  # told: that is its answer
+                await repo.mark_answered(message.id)
         else:
             capped = cap_reply(answer, cfg.max_reply_chars)
             if len(capped) < len(answer):  # asked for reply_tokens, but servers do not always obey
                 log.info(
                     "chat.reply_capped",
-                    extra={"uid": account.id, "chars": len(answer), "sent": len(capped)},
+                    extra={"uid": message.user_id, "chars": len(answer), "sent": len(capped)},
                 )
                 answer = capped
-            await repo.add_message(account.id, conversation, "assistant", answer)  # as sent
+            await repo.add_reply(message.user_id, message.conversation_id, message.id, answer)
             log.info(
                 "chat.replied",
-                extra={"uid": account.id, "window": len(turns) - 1, "chars": len(answer)},
+                extra={"uid": message.user_id, "window": len(turns) - 1, "chars": len(answer)},
             )
-            note = await self._disclosure(account, sincere_question)
-            await channel.send(Reply(f"{note}\n\n{answer}" if note else answer, format="markdown"))
+            await self.deliver(message, answer, channel, note)
         if distress is not None:
-            profile = await repo.profile(account.id)
+            profile = await repo.profile(message.user_id)
             await channel.send(
                 Reply(resources_text(cfg.helplines, profile.country, cfg.default_country))
             )
 
-    async def _distress(self, text: str) -> Distress | None:
+    async def deliver(
+        self, message: Unanswered, answer: str, channel: Channel, note: str = ""
+    ) -> bool:
+        """Send the stored reply to `message`, then mark the message answered; True if sent.
+
+        Sent before marked, so a reply is never lost: a kill in the milliseconds between the two
+        sends it once more at the next start (the only way a reply is ever sent twice). Unsent,
+        the message stays accepted and the next start sends it, without a new model call."""
+        note = "\n\n".join(
+            part for part in (note, await self._disclosure(message.user_id, message.text)) if part
+        )
+        sent = await channel.send(
+            Reply(f"{note}\n\n{answer}" if note else answer, format="markdown")
+        )
+        if sent:
+            await self.deps.repo.mark_answered(message.id)
+        else:
+            log.warning(
+                "chat.reply_unsent", extra={"uid": message.user_id, "message_id": message.id}
+            )
+        return sent
+
+    async def distress(self, text: str) -> Distress | None:
         """The built-in detector, and the moderation endpoint's verdict where one is configured."""
         found = detect_distress(text)
         if found is None and self.deps.moderator is not None:
@@ -97,11 +139,12 @@ class Chat:
                 found = Distress(*verdict)  # type: ignore[arg-type]
         return found
 
-    async def _disclosure(self, account: Account, asked: bool) -> str:
+    async def _disclosure(self, user_id: int, text: str) -> str:
         """The companion says it is an AI when asked, and again after every three hours."""
-        last = await self.deps.repo.disclosed_at(account.id)
+        asked = asks_if_ai(text)
+        last = await self.deps.repo.disclosed_at(user_id)
         if asked or last is None or self.deps.clock.now() - last >= DISCLOSE_EVERY:
-            await self.deps.repo.mark_disclosed(account.id)
+            await self.deps.repo.mark_disclosed(user_id)
             if asked:
                 return t("disclosure.answer")
             return "" if last is None else t("disclosure.reminder")

@@ -86,6 +86,11 @@ EN: dict[str, str] = {
         "Fresh start! Our earlier conversations are kept; this one begins now. "
         "(As always: I'm an AI, not a human.)"
     ),
+    "recovery.away": "Sorry, I was away for a while. Here is my answer to what you wrote:",
+    "recovery.too_old": (
+        "I was away for a while and only now saw that you wrote to me. Your message arrived, "
+        "but it has been too long for me to answer it well. Could you write to me again?"
+    ),
     "chat.welcome_back": "Welcome back! Just write to me whenever you like. /help lists commands.",
     "media.unsupported": (
         "I can only read text for now, so I haven't kept that. Could you tell me in words?"

@@ -7,6 +7,7 @@ sealing and opening are the backend's job, so no other layer ever sees a ciphert
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -39,6 +40,19 @@ from storage.models import (
 )
 
 
+@dataclass(frozen=True)
+class Unanswered:
+    """An accepted chat message, claimed for answering; `reply` is its stored reply, if any (the
+    process stopped after storing it and before sending it)."""
+
+    id: int
+    user_id: int
+    conversation_id: int
+    text: str
+    created_at: datetime
+    reply: str | None = None
+
+
 class Repository(Protocol):
     async def find_account(self, tg_id: int) -> Account | None: ...
 
@@ -67,9 +81,44 @@ class Repository(Protocol):
     ) -> int: ...
 
     async def recent_messages(
-        self, user_id: int, conversation_id: int, limit: int
+        self, user_id: int, conversation_id: int, limit: int, *, through: int | None = None
     ) -> Sequence[ChatMessage]:
-        """Newest first, only this user's messages of this conversation."""
+        """Newest first, only this user's messages of this conversation, each reply right after
+        the message it answers (a reply stored late by recovery still sits in its place). With
+        `through`, the window ends with that message: nothing written after it, nor its reply."""
+        ...
+
+    # -- accepted, not yet answered (storage/sqlite_pipeline.py) ---------------------------------
+    # A companion chat message is stored "accepted" with a claim that expires (`claimed_until`),
+    # and becomes "answered" once its reply is stored and sent. The claim is a lease, not an
+    # in-process flag: PostgreSQL implements `claim_unanswered` as an UPDATE of a row picked with
+    # SELECT ... FOR UPDATE SKIP LOCKED, so several workers never answer the same message.
+
+    async def accept_message(
+        self, user_id: int, conversation_id: int, text: str, *, claimed_until: datetime
+    ) -> int:
+        """Store a user's chat message as accepted, claimed by the caller until `claimed_until`."""
+        ...
+
+    async def add_reply(self, user_id: int, conversation_id: int, answers: int, text: str) -> int:
+        """Store the reply to message `answers`. At most one reply per message: a second one
+        raises, so recovery can never store an answer twice."""
+        ...
+
+    async def mark_answered(self, message_id: int) -> None:
+        """The reply (or the notice standing for it) was sent: nothing left to do for it."""
+        ...
+
+    async def unanswered(self, expired_by: datetime, limit: int = 1000) -> list[tuple[int, int]]:
+        """(message id, user id) of accepted messages of active accounts whose claim ended
+        before `expired_by`, oldest first."""
+        ...
+
+    async def claim_unanswered(
+        self, message_id: int, *, expired_by: datetime, until: datetime
+    ) -> Unanswered | None:
+        """Take the claim on an accepted message whose claim ended before `expired_by`, until
+        `until`; None when it was answered or is claimed by someone else meanwhile."""
         ...
 
     async def is_minor_marked(self, tg_id: int) -> bool: ...

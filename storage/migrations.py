@@ -270,4 +270,20 @@ MIGRATIONS: list[tuple[int, str]] = [
             (SELECT coalesce(max(id), 0) FROM conversations));
         """,
     ),
+    (
+        9,
+        """
+        -- A companion chat message is 'accepted' until its reply is stored and sent, then
+        -- 'answered' (NULL: a reply, or a message stored before this migration). The claim is
+        -- a lease: whoever answers holds it until claimed_until, so a crashed process's
+        -- messages are found and answered at the next start (handlers/recovery.py).
+        ALTER TABLE messages ADD COLUMN status TEXT CHECK (status IN ('accepted', 'answered'));
+        ALTER TABLE messages ADD COLUMN claimed_until TEXT;
+        ALTER TABLE messages ADD COLUMN reply_to INTEGER REFERENCES messages(id) ON DELETE SET NULL;
+        CREATE UNIQUE INDEX messages_reply_to ON messages(reply_to) WHERE reply_to IS NOT NULL;
+        CREATE INDEX messages_accepted ON messages(id) WHERE status = 'accepted';
+        -- The window's order: each reply right after the message it answers.
+        CREATE INDEX messages_thread ON messages(conversation_id, coalesce(reply_to, id), id);
+        """,
+    ),
 ]

@@ -25,6 +25,7 @@ from storage.sqlite_base import dt as _dt
 from storage.sqlite_base import next_id
 from storage.sqlite_base import ts as _ts
 from storage.sqlite_operator import OperatorQueries
+from storage.sqlite_pipeline import PipelineQueries
 from storage.sqlite_rights import RightsQueries
 from storage.sqlite_safety import SafetyQueries
 from storage.sqlite_training import TrainingQueries
@@ -33,7 +34,7 @@ log = logging.getLogger("amigo.storage")
 
 
 class SqliteRepository(
-    TrainingQueries, OperatorQueries, AdminQueries, SafetyQueries, RightsQueries
+    PipelineQueries, TrainingQueries, OperatorQueries, AdminQueries, SafetyQueries, RightsQueries
 ):
     """Accounts, consent ledger, companion and conversations."""
 
@@ -171,12 +172,15 @@ class SqliteRepository(
             return cur.lastrowid
 
     async def recent_messages(
-        self, user_id: int, conversation_id: int, limit: int
+        self, user_id: int, conversation_id: int, limit: int, *, through: int | None = None
     ) -> Sequence[ChatMessage]:
+        # Ordered as the messages_thread index (migration 9): a reply sits at its message's place.
         rows = await self._read(
             "SELECT id, role, body_enc, created_at FROM messages"
-            " WHERE conversation_id = ? AND user_id = ? ORDER BY id DESC LIMIT ?",
-            (conversation_id, user_id, limit),
+            " WHERE conversation_id = ? AND user_id = ?"
+            " AND (? IS NULL OR coalesce(reply_to, id) < ? OR id = ?)"
+            " ORDER BY coalesce(reply_to, id) DESC, id DESC LIMIT ?",
+            (conversation_id, user_id, through, through, through, limit),
         )
         return [
             ChatMessage(r[0], r[1], await self._open(user_id, "messages.body", r[2]), _dt(r[3]))

@@ -1,0 +1,151 @@
+"""At start, answer the chat messages a crash or stop left accepted but unanswered.
+
+Telegram never redelivers an update the bot has taken, so a message stored before a SIGKILL would
+otherwise wait until the person wrote again. Each one is answered by the moment it was left at:
+stored but not yet asked, or asked without an answer, is asked again with the window ending at that
+message; a reply stored but not sent is sent as stored, without a new model call. Very old messages
+get a notice instead of an answer. People are served concurrently, each person's messages oldest
+first under the router's per-user lock, so their new messages wait their turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from handlers.chat import CLAIM_FOR
+from handlers.events import Reply
+from handlers.ports import Channel
+from handlers.router import Dispatcher
+from handlers.texts import t
+
+log = logging.getLogger("amigo.recovery")
+
+
+@dataclass(frozen=True)
+class RecoveryConfig:
+    note_after: timedelta = timedelta(minutes=10)
+    """Older than this, the answer begins with "sorry, I was away"."""
+    max_age: timedelta = timedelta(hours=24)
+    """Older than this, no answer: the person is told the message arrived, and to write again."""
+    people_at_once: int = 16
+    """People answered at the same time (model calls are capped again by the model client)."""
+    batch: int = 10_000
+
+
+class Recovery:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        config: RecoveryConfig | None = None,
+        *,
+        channels: Callable[[int], Channel] | None = None,
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.deps = dispatcher.deps
+        self.config = config or RecoveryConfig()
+        self.channels = channels or self.deps.channels
+        self.outcomes: Counter[str] = Counter()
+
+    async def start(self, *, sole_worker: bool) -> asyncio.Task[None]:
+        """Find the unanswered messages and queue on each person's lock before returning, so
+        updates handled after this call wait behind them; the answering runs in the returned task.
+
+        `sole_worker`: this process is the only one serving the database (the bot and the console
+        hold its file lock), so every claim taken before now belongs to a process that is gone and
+        is taken over at once. Several workers (PostgreSQL) pass False and wait for leases to end.
+        """
+        now = self.deps.clock.now()
+        expired_by = now + CLAIM_FOR if sole_worker else now
+        by_person: dict[int, list[int]] = {}
+        # One read: anything past `batch` waits for the next start (that many is a bad crash).
+        for message_id, user_id in await self.deps.repo.unanswered(expired_by, self.config.batch):
+            by_person.setdefault(user_id, []).append(message_id)
+        if not by_person or self.channels is None:
+            if by_person:
+                log.warning("recovery.no_channels", extra={"people": len(by_person)})
+            return asyncio.create_task(asyncio.sleep(0))
+        slots = asyncio.Semaphore(self.config.people_at_once)
+        tasks = []
+        for user_id, ids in by_person.items():
+            chat = await self.deps.repo.chat_of(user_id)
+            if chat is None:
+                continue
+            tasks.append(asyncio.create_task(self._person(chat, ids, expired_by, slots)))
+        await asyncio.sleep(0)  # each task's first step takes or queues on its person's lock
+        log.info(
+            "recovery.started",
+            extra={"people": len(tasks), "messages": sum(map(len, by_person.values()))},
+        )
+        return asyncio.create_task(self._finish(tasks))
+
+    async def run(self, *, sole_worker: bool) -> Counter[str]:
+        """Start and wait until every found message is handled; the outcomes, counted."""
+        await (await self.start(sole_worker=sole_worker))
+        return self.outcomes
+
+    async def _finish(self, tasks: list[asyncio.Task[None]]) -> None:
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+        log.info("recovery.done", extra=dict(self.outcomes))
+
+    async def _person(
+        self, chat: int, ids: list[int], expired_by: datetime, slots: asyncio.Semaphore
+    ) -> None:
+        # The router locks by Telegram user id; a private chat's id is its user's id.
+        async with self.dispatcher.locks.hold(chat), slots:
+            assert self.channels is not None
+            channel = self.channels(chat)
+            told_away = told_too_old = False
+            for message_id in ids:
+                try:
+                    outcome = await self._one(
+                        message_id, channel, expired_by, told_away, told_too_old
+                    )
+                except Exception as exc:  # stop here: this person's later ones keep their order
+                    log.error(
+                        "recovery.failed",
+                        extra={"message_id": message_id, "error": type(exc).__name__},
+                    )
+                    self.outcomes["failed"] += 1
+                    return
+                self.outcomes[outcome] += 1
+                told_away = told_away or outcome in ("answered_late", "resent_late")
+                told_too_old = told_too_old or outcome == "too_old"
+
+    async def _one(
+        self,
+        message_id: int,
+        channel: Channel,
+        expired_by: datetime,
+        told_away: bool,
+        told_too_old: bool,
+    ) -> str:
+        repo, chat = self.deps.repo, self.dispatcher.chat
+        now = self.deps.clock.now()
+        message = await repo.claim_unanswered(
+            message_id, expired_by=expired_by, until=now + CLAIM_FOR
+        )
+        if message is None:
+            return "skipped"  # answered meanwhile, or another worker holds it
+        age = now - message.created_at
+        late = age >= self.config.note_after
+        note = t("recovery.away") if late and not told_away else ""
+        if age >= self.config.max_age:  # too late to answer well: say so, once per person
+            if not told_too_old:
+                await channel.send(Reply(t("recovery.too_old")))
+            await repo.mark_answered(message.id)  # even if unsent: never retried past max_age
+            return "too_old"
+        if message.reply is not None:  # stored before the kill, never sent: send it as stored
+            await chat.deliver(message, message.reply, channel, note)
+            return "resent_late" if late else "resent"
+        distress = await chat.distress(message.text)  # flagged when accepted; here for the prompt
+        await chat.answer(message, channel, distress, note)
+        return "answered_late" if late else "answered"

@@ -1,0 +1,89 @@
+"""SQLite queries behind "a message accepted is a message answered": accepted chat messages, the
+claim (a lease) on answering one, the reply that references it, and marking it answered.
+
+SQLite has one writer, so a claim is one UPDATE ... RETURNING guarded by its expiry; PostgreSQL
+would pick the row with SELECT ... FOR UPDATE SKIP LOCKED in the same statement.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from storage.base import Unanswered
+from storage.models import Status
+from storage.sqlite_base import SqliteBase, dt, ts
+
+
+class PipelineQueries(SqliteBase):
+    async def accept_message(
+        self, user_id: int, conversation_id: int, text: str, *, claimed_until: datetime
+    ) -> int:
+        body = await self._seal(user_id, "messages.body", text)
+        async with self.transaction() as db:
+            cur = await db.execute(
+                "INSERT INTO messages (conversation_id, user_id, role, body_enc, created_at,"
+                " status, claimed_until) SELECT id, user_id, 'user', ?, ?, 'accepted', ?"
+                " FROM conversations WHERE id = ? AND user_id = ?",
+                (body, ts(self._clock.now()), ts(claimed_until), conversation_id, user_id),
+            )
+            if cur.rowcount != 1 or cur.lastrowid is None:
+                raise LookupError(f"conversation {conversation_id} is not user {user_id}'s")
+            return cur.lastrowid
+
+    async def add_reply(self, user_id: int, conversation_id: int, answers: int, text: str) -> int:
+        body = await self._seal(user_id, "messages.body", text)
+        async with self.transaction() as db:
+            cur = await db.execute(
+                "INSERT INTO messages (conversation_id, user_id, role, body_enc, created_at,"
+                " reply_to) SELECT id, user_id, 'assistant', ?, ?, ?"
+                " FROM conversations WHERE id = ? AND user_id = ?",
+                (body, ts(self._clock.now()), answers, conversation_id, user_id),
+            )
+            if cur.rowcount != 1 or cur.lastrowid is None:
+                raise LookupError(f"conversation {conversation_id} is not user {user_id}'s")
+            return cur.lastrowid
+
+    async def mark_answered(self, message_id: int) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE messages SET status = 'answered', claimed_until = NULL"
+                " WHERE id = ? AND status = 'accepted'",
+                (message_id,),
+            )
+
+    async def unanswered(self, expired_by: datetime, limit: int = 1000) -> list[tuple[int, int]]:
+        rows = await self._read(
+            # Through the small partial index of accepted messages, never a scan of every user's.
+            "SELECT m.id, m.user_id FROM messages m INDEXED BY messages_accepted"
+            " WHERE m.status = 'accepted' AND (m.claimed_until IS NULL OR m.claimed_until < ?)"
+            " AND (SELECT status FROM users WHERE id = m.user_id) = ? ORDER BY m.id LIMIT ?",
+            (ts(expired_by), Status.ACTIVE, limit),
+        )
+        return [(int(r[0]), int(r[1])) for r in rows]
+
+    async def claim_unanswered(
+        self, message_id: int, *, expired_by: datetime, until: datetime
+    ) -> Unanswered | None:
+        async with self.transaction() as db:
+            async with db.execute(
+                "UPDATE messages SET claimed_until = ? WHERE id = ? AND status = 'accepted'"
+                " AND (claimed_until IS NULL OR claimed_until < ?)"
+                " RETURNING user_id, conversation_id, body_enc, created_at",
+                (ts(until), message_id, ts(expired_by)),
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                return None
+            async with db.execute(
+                "SELECT body_enc FROM messages WHERE reply_to = ?", (message_id,)
+            ) as cur:
+                reply = await cur.fetchone()
+        user_id = int(row[0])
+        return Unanswered(
+            id=message_id,
+            user_id=user_id,
+            conversation_id=int(row[1]),
+            text=await self._open(user_id, "messages.body", row[2]),
+            created_at=dt(row[3]),
+            reply=await self._open(user_id, "messages.body", reply[0]) if reply else None,
+        )
