@@ -116,6 +116,7 @@ def handler_config(settings: Settings) -> HandlerConfig:
         default_tone=settings.companion.default_tone,
         context_tokens=settings.llm.context_tokens,
         reply_tokens=settings.llm.reply_tokens,
+        stream=settings.llm.stream,
         max_reply_chars=settings.llm.max_reply_chars,
         window_max_messages=settings.storage.window_max_messages,
         limits=Limits(

@@ -92,7 +92,11 @@ class LLMSettings(_Section):
     backoff_seconds: float = Field(
         1.0, ge=0, description="First retry delay; doubles on each attempt, with jitter."
     )
-    stream: bool = Field(False, description="Request streamed completions.")
+    stream: bool = Field(
+        True,
+        description="Stream replies: the person sees the answer while the model writes it "
+        "(Telegram drafts, else edits); false sends each reply whole.",
+    )
     temperature: float = Field(0.8, ge=0, le=2, description="Sampling temperature.")
     context_tokens: int = Field(
         8192, ge=256, description="Token budget of one request: prompt, history and reply."

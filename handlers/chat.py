@@ -3,15 +3,17 @@ model, store and send the reply, and surface help when distress shows."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import unicodedata
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import timedelta
 
 from handlers.deps import Deps, HelplineInfo
 from handlers.events import Reply, Text
 from handlers.persona import HONESTY_TURN, SAFE_MESSAGING, system_prompt
-from handlers.ports import Channel, ModelUnavailable
+from handlers.ports import Channel, ModelUnavailable, Turn
 from handlers.texts import t
 from handlers.window import build_window
 from safety import Distress, asks_if_ai, detect_distress, detect_minor_signal
@@ -82,26 +84,19 @@ class Chat:
             reply_tokens=cfg.reply_tokens,
         )
         try:
-            async with channel.typing():
-                answer = await self.deps.model.complete(turns, max_tokens=cfg.reply_tokens)
+            if cfg.stream:
+                await self._stream(message, turns, channel, note)
+            else:
+                async with channel.typing():
+                    answer = await self.deps.model.complete(turns, max_tokens=cfg.reply_tokens)
+                answer = await self._store(message, answer, len(turns) - 1)
+                await self.deliver(message, answer, channel, note)
         except ModelUnavailable:
+            # No answer, or one that broke off part-way (never stored as complete): the person
+            # is told, and the message stays accepted, so their next message's answer covers it
+            # (it is in that window), or the next start's recovery does.
             log.warning("chat.model_unavailable", extra={"uid": message.user_id})
-            if await channel.send(Reply(t("chat.llm_failed"))):  # told: that is its answer
-                await repo.mark_answered(message.id)
-        else:
-            capped = cap_reply(answer, cfg.max_reply_chars)
-            if len(capped) < len(answer):  # asked for reply_tokens, but servers do not always obey
-                log.info(
-                    "chat.reply_capped",
-                    extra={"uid": message.user_id, "chars": len(answer), "sent": len(capped)},
-                )
-                answer = capped
-            await repo.add_reply(message.user_id, message.conversation_id, message.id, answer)
-            log.info(
-                "chat.replied",
-                extra={"uid": message.user_id, "window": len(turns) - 1, "chars": len(answer)},
-            )
-            await self.deliver(message, answer, channel, note)
+            await channel.send(Reply(t("chat.llm_failed")))
         if distress is not None:
             profile = await repo.profile(message.user_id)
             await channel.send(
@@ -111,24 +106,64 @@ class Chat:
     async def deliver(
         self, message: Unanswered, answer: str, channel: Channel, note: str = ""
     ) -> bool:
-        """Send the stored reply to `message`, then mark the message answered; True if sent.
+        """Send the stored reply to `message`, then mark it answered; True if sent.
 
         Sent before marked, so a reply is never lost: a kill in the milliseconds between the two
-        sends it once more at the next start (the only way a reply is ever sent twice). Unsent,
-        the message stays accepted and the next start sends it, without a new model call."""
-        note = "\n\n".join(
+        sends it once more at the next start (the only way a reply is ever sent twice)."""
+        text = await self._with_notes(message, answer, note)
+        sent = await channel.send(Reply(text, format="markdown"))
+        await self._delivered(message, sent)
+        return sent
+
+    async def _stream(
+        self, message: Unanswered, turns: list[Turn], channel: Channel, note: str
+    ) -> None:
+        """The reply shown as the model writes it; capped, stored and prefixed in `finish`, so it
+        is stored before its final message is sent, as on the non-streamed path."""
+        cfg = self.deps.config
+
+        async def finish(text: str) -> str:
+            answer = await self._store(message, text.strip(), len(turns) - 1)
+            return await self._with_notes(message, answer, note)
+
+        pieces = self.deps.model.stream(turns, max_tokens=cfg.reply_tokens)
+        result = await channel.stream(
+            _at_most(pieces, cfg.max_reply_chars + 1), format="markdown", finish=finish
+        )
+        await self._delivered(message, result.delivered)
+
+    async def _store(self, message: Unanswered, answer: str, window: int) -> str:
+        """Cap the model's answer (servers do not always obey max_tokens) and store exactly
+        that as the reply to `message`; the capped text is what is sent."""
+        capped = cap_reply(answer, self.deps.config.max_reply_chars)
+        if len(capped) < len(answer):
+            log.info(
+                "chat.reply_capped",
+                extra={"uid": message.user_id, "chars": len(answer), "sent": len(capped)},
+            )
+        await self.deps.repo.add_reply(message.user_id, message.conversation_id, message.id, capped)
+        log.info(
+            "chat.replied", extra={"uid": message.user_id, "window": window, "chars": len(capped)}
+        )
+        return capped
+
+    async def _with_notes(self, message: Unanswered, answer: str, note: str) -> str:
+        """`note` (e.g. recovery's "I was away") and the AI disclosure, before the answer."""
+        notes = "\n\n".join(
             part for part in (note, await self._disclosure(message.user_id, message.text)) if part
         )
-        sent = await channel.send(
-            Reply(f"{note}\n\n{answer}" if note else answer, format="markdown")
-        )
+        return f"{notes}\n\n{answer}" if notes else answer
+
+    async def _delivered(self, message: Unanswered, sent: bool) -> None:
+        """Sent: `message`, and every earlier accepted message of its conversation (a burst, or
+        one whose answer broke off: all were in this window), is answered. Unsent: it stays
+        accepted and the next start sends the stored reply, without a new model call."""
         if sent:
             await self.deps.repo.mark_answered(message.id)
         else:
             log.warning(
                 "chat.reply_unsent", extra={"uid": message.user_id, "message_id": message.id}
             )
-        return sent
 
     async def distress(self, text: str) -> Distress | None:
         """The built-in detector, and the moderation endpoint's verdict where one is configured."""
@@ -154,6 +189,19 @@ class Chat:
         await self.deps.repo.start_conversation(account.id)
         await self.deps.repo.mark_disclosed(account.id)
         await channel.send(Reply(t("chat.new")))
+
+
+async def _at_most(pieces: AsyncGenerator[str, None], chars: int) -> AsyncIterator[str]:
+    """The model's pieces until `chars` characters came (cap_reply needs one past its limit to
+    know the reply is longer); then the model's stream is closed, so a model that ignores
+    max_tokens stops costing anything."""
+    seen = 0
+    async with contextlib.aclosing(pieces):
+        async for piece in pieces:
+            yield piece[: chars - seen]
+            seen += len(piece)
+            if seen >= chars:
+                return
 
 
 def cap_reply(text: str, limit: int) -> str:

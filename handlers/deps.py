@@ -46,6 +46,8 @@ class HandlerConfig:
     default_tone: str
     context_tokens: int
     reply_tokens: int
+    stream: bool
+    """Show replies as the model writes them (Channel.stream); else send them whole."""
     max_reply_chars: int
     """Longest reply sent and stored; a longer answer is cut at a clean boundary (chat.cap_reply)."""
     window_max_messages: int

@@ -106,7 +106,9 @@ class Repository(Protocol):
         ...
 
     async def mark_answered(self, message_id: int) -> None:
-        """The reply (or the notice standing for it) was sent: nothing left to do for it."""
+        """The reply to `message_id` (or the notice standing for it) was sent: it, and every
+        earlier accepted message of its conversation, is answered. A reply answers all its window
+        held up to that message: a burst, or a message whose own answer broke off."""
         ...
 
     async def unanswered(self, expired_by: datetime, limit: int = 1000) -> list[tuple[int, int]]:

@@ -47,7 +47,8 @@ class PipelineQueries(SqliteBase):
         async with self.transaction() as db:
             await db.execute(
                 "UPDATE messages SET status = 'answered', claimed_until = NULL"
-                " WHERE id = ? AND status = 'accepted'",
+                " WHERE status = 'accepted' AND id <= ?1 AND conversation_id ="
+                " (SELECT conversation_id FROM messages WHERE id = ?1)",
                 (message_id,),
             )
 

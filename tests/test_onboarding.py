@@ -240,6 +240,6 @@ async def test_any_unicode_text_is_stored_and_answered(
     if text.startswith("/"):
         text = " " + text
     await say(dispatcher, ch, text)
-    assert any(t.startswith("echo: ") for t in ch.texts[-2:])  # a distress note may follow it
+    assert any(t.startswith("echo:") for t in ch.texts[-2:])  # a distress note may follow it
     stored = await repo.recent_messages(account.id, account.conversation_id, 2)
     assert [m.role for m in stored] == ["assistant", "user"] and stored[1].text == text

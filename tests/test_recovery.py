@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 
 import pytest
 
@@ -98,12 +98,13 @@ async def test_a_kill_during_the_model_call_asks_the_model_again_at_the_next_sta
     ch = RecordingChannel()
     await onboard(dispatcher, ch)
 
-    async def killed(messages: Sequence[Turn], *, max_tokens: int) -> str:
+    async def killed(messages: Sequence[Turn], *, max_tokens: int) -> AsyncGenerator[str, None]:
         model.history.append(list(messages))
         raise asyncio.CancelledError  # the task dies mid-call, as in a stop or a kill
+        yield ""  # unreachable: it makes this the async generator `stream` is
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(model, "complete", killed)
+        patch.setattr(model, "stream", killed)
         with pytest.raises(asyncio.CancelledError):
             await dispatcher.handle(Text(USER, "first"), ch)
     assert statuses(repo) == [("user", "accepted", None)]
