@@ -119,6 +119,7 @@ def handler_config(settings: Settings) -> HandlerConfig:
         stream=settings.llm.stream,
         max_reply_chars=settings.llm.max_reply_chars,
         window_max_messages=settings.storage.window_max_messages,
+        burst_window_seconds=settings.companion.burst_window_seconds,
         limits=Limits(
             burst=settings.limits.burst,
             per_minute=settings.limits.per_minute,

@@ -304,6 +304,14 @@ class CompanionSettings(_Section):
         description="Such a message older than this is not answered: the person is told it "
         "arrived and asked to write again (no model call).",
     )
+    burst_window_seconds: float = Field(
+        1.5,
+        ge=0,
+        le=10,
+        description="Texts a person sends within this many seconds of each other, or while their "
+        "reply is being written, get one reply that reads them all (each is still stored on its "
+        "own); a steady typist is answered after at most 4 times this. 0 answers each at once.",
+    )
 
 
 class LoggingSettings(_Section):

@@ -7,7 +7,8 @@ import contextlib
 import logging
 import re
 import unicodedata
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from handlers.deps import Deps, HelplineInfo
@@ -39,11 +40,25 @@ take (llm.deadline_seconds, then the send); it only decides anything when severa
 a database, or at a start (handlers/recovery.py)."""
 
 
+@dataclass(frozen=True)
+class Accepted:
+    """A chat message stored and checked, waiting for its answer (alone or in a burst)."""
+
+    message: Unanswered
+    distress: Distress | None
+
+
 class Chat:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
 
     async def on_text(self, event: Text, account: Account, channel: Channel) -> None:
+        """Store and check the message, then answer it on its own."""
+        await self.answer_burst([await self.accept(event, account)], channel)
+
+    async def accept(self, event: Text, account: Account) -> Accepted:
+        """Store the message (accepted: answered from here on, even across a crash) and run the
+        safety checks on it; the answer is a separate step, so a burst can be answered at once."""
         repo = self.deps.repo
         conversation = account.conversation_id or await repo.start_conversation(account.id)
         now = self.deps.clock.now()
@@ -57,7 +72,33 @@ class Chat:
             log.info("safety.distress", extra={"uid": account.id, "category": distress.category})
         if detect_minor_signal(event.text):  # for a person to review; nothing is decided here
             await repo.flag(account.id, "age_signal", "review", message_id)
-        await self.answer(message, channel, distress)
+        return Accepted(message, distress)
+
+    async def answer_burst(
+        self, burst: Sequence[Accepted], channel: Channel, note: str = ""
+    ) -> None:
+        """One reply to messages sent in a row: the window ends at the newest, which the reply
+        answers, and it covers the others. Distress in any of them shapes the reply and brings the
+        helplines (once); the honesty checks read all their texts. A burst that spans two
+        conversations (one ended between them) gets a reply in each."""
+        runs: list[list[Accepted]] = []
+        for item in burst:
+            if runs and runs[-1][-1].message.conversation_id == item.message.conversation_id:
+                runs[-1].append(item)
+            else:
+                runs.append([item])
+        for run in runs:
+            newest = run[-1].message
+            if len(run) > 1:  # asks_if_ai and the disclosure read `text`: all of the burst's
+                newest = replace(newest, text="\n".join(a.message.text for a in run))
+            signals = [a.distress for a in run if a.distress is not None]
+            distress = next((d for d in signals if d.severity == "high"), None) or next(
+                iter(signals), None
+            )
+            # The reply answers `newest`; marking it answered marks the earlier ones of its
+            # conversation too (Repository.mark_answered), so the run is answered together.
+            await self.answer(newest, channel, distress, note)
+            note = ""
 
     async def answer(
         self, message: Unanswered, channel: Channel, distress: Distress | None, note: str = ""

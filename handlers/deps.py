@@ -51,6 +51,8 @@ class HandlerConfig:
     max_reply_chars: int
     """Longest reply sent and stored; a longer answer is cut at a clean boundary (chat.cap_reply)."""
     window_max_messages: int
+    burst_window_seconds: float
+    """Texts of one person this close together are answered in one reply (handlers/router.py)."""
     limits: Limits
     helplines: tuple[HelplineInfo, ...]
     default_country: str

@@ -6,6 +6,11 @@ stored but not yet asked, or asked without an answer, is asked again with the wi
 message; a reply stored but not sent is sent as stored, without a new model call. Very old messages
 get a notice instead of an answer. People are served concurrently, each person's messages oldest
 first under the router's per-user lock, so their new messages wait their turn.
+
+With bursts on (`burst_window_seconds` > 0), a person's unanswered messages in a row, in one
+conversation, are answered together, as they would have been live: one reply to the newest,
+covering the others. A stored reply covers the unanswered messages before it (its window held
+them), so it is sent as stored and they get no reply of their own.
 """
 
 from __future__ import annotations
@@ -14,14 +19,15 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from handlers.chat import CLAIM_FOR
+from handlers.chat import CLAIM_FOR, Accepted
 from handlers.events import Reply
 from handlers.ports import Channel
 from handlers.router import Dispatcher
 from handlers.texts import t
+from storage.base import Unanswered
 
 log = logging.getLogger("amigo.recovery")
 
@@ -35,6 +41,18 @@ class RecoveryConfig:
     people_at_once: int = 16
     """People answered at the same time (model calls are capped again by the model client)."""
     batch: int = 10_000
+
+
+@dataclass
+class _Person:
+    """One person's recovery: where to answer, what they were told, and the messages claimed
+    but not yet answered (one burst, when merging)."""
+
+    channel: Channel
+    expired_by: datetime
+    told_away: bool = False
+    told_too_old: bool = False
+    waiting: list[Unanswered] = field(default_factory=list)
 
 
 class Recovery:
@@ -102,50 +120,61 @@ class Recovery:
         # The router locks by Telegram user id; a private chat's id is its user's id.
         async with self.dispatcher.locks.hold(chat), slots:
             assert self.channels is not None
-            channel = self.channels(chat)
-            told_away = told_too_old = False
-            for message_id in ids:
-                try:
-                    outcome = await self._one(
-                        message_id, channel, expired_by, told_away, told_too_old
-                    )
-                except Exception as exc:  # stop here: this person's later ones keep their order
-                    log.error(
-                        "recovery.failed",
-                        extra={"message_id": message_id, "error": type(exc).__name__},
-                    )
-                    self.outcomes["failed"] += 1
-                    return
-                self.outcomes[outcome] += 1
-                told_away = told_away or outcome in ("answered_late", "resent_late")
-                told_too_old = told_too_old or outcome == "too_old"
+            person = _Person(self.channels(chat), expired_by)
+            merge = self.deps.config.burst_window_seconds > 0
+            message_id = ids[0]
+            try:
+                for message_id in ids:
+                    await self._one(person, message_id, merge)
+                await self._answer(person)  # the burst the last ones formed
+            except Exception as exc:  # stop here: this person's later ones keep their order
+                log.error(
+                    "recovery.failed",
+                    extra={"message_id": message_id, "error": type(exc).__name__},
+                )
+                self.outcomes["failed"] += 1
 
-    async def _one(
-        self,
-        message_id: int,
-        channel: Channel,
-        expired_by: datetime,
-        told_away: bool,
-        told_too_old: bool,
-    ) -> str:
-        repo, chat = self.deps.repo, self.dispatcher.chat
+    async def _one(self, person: _Person, message_id: int, merge: bool) -> None:
+        repo = self.deps.repo
         now = self.deps.clock.now()
         message = await repo.claim_unanswered(
-            message_id, expired_by=expired_by, until=now + CLAIM_FOR
+            message_id, expired_by=person.expired_by, until=now + CLAIM_FOR
         )
         if message is None:
-            return "skipped"  # answered meanwhile, or another worker holds it
-        age = now - message.created_at
-        late = age >= self.config.note_after
-        note = t("recovery.away") if late and not told_away else ""
-        if age >= self.config.max_age:  # too late to answer well: say so, once per person
-            if not told_too_old:
-                await channel.send(Reply(t("recovery.too_old")))
+            self.outcomes["skipped"] += 1  # answered meanwhile, or another worker holds it
+            return
+        waiting = person.waiting
+        if waiting and waiting[-1].conversation_id != message.conversation_id:
+            await self._answer(person)  # a burst never spans two conversations
+        if now - message.created_at >= self.config.max_age:  # too late to answer well: say so
+            await self._answer(person)  # (older ones come first, so none wait here)
+            if not person.told_too_old:
+                await person.channel.send(Reply(t("recovery.too_old")))
+                person.told_too_old = True
             await repo.mark_answered(message.id)  # even if unsent: never retried past max_age
-            return "too_old"
-        if message.reply is not None:  # stored before the kill, never sent: send it as stored
-            await chat.deliver(message, message.reply, channel, note)
-            return "resent_late" if late else "resent"
-        distress = await chat.distress(message.text)  # flagged when accepted; here for the prompt
-        await chat.answer(message, channel, distress, note)
-        return "answered_late" if late else "answered"
+            self.outcomes["too_old"] += 1
+            return
+        person.waiting.append(message)
+        if message.reply is not None or not merge:
+            await self._answer(person)
+
+    async def _answer(self, person: _Person) -> None:
+        """Answer the waiting messages in one reply to the newest: send its stored reply (stored
+        before the kill, never sent) as it is, or ask the model with the window ending there."""
+        burst, person.waiting = person.waiting, []
+        if not burst:
+            return
+        repo, chat, newest = self.deps.repo, self.dispatcher.chat, burst[-1]
+        late = self.deps.clock.now() - burst[0].created_at >= self.config.note_after
+        note = t("recovery.away") if late and not person.told_away else ""
+        if newest.reply is not None:
+            if await chat.deliver(newest, newest.reply, person.channel, note):
+                for message in burst[:-1]:  # its window held them: they are answered too
+                    await repo.mark_answered(message.id)
+            outcome = "resent"
+        else:  # each was flagged when accepted; checked again here for the prompt
+            checked = [Accepted(m, await chat.distress(m.text)) for m in burst]
+            await chat.answer_burst(checked, person.channel, note)
+            outcome = "answered"
+        self.outcomes[f"{outcome}_late" if late else outcome] += len(burst)
+        person.told_away = person.told_away or late

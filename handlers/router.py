@@ -3,6 +3,17 @@
 Messages of one user are handled one at a time, in arrival order; different users run concurrently.
 Nothing a handler raises reaches the user as a traceback: they get a short apology, the log gets the
 error type and ids only.
+
+Bursts ("hey" / "so" / "i need to tell you something") get one reply. Each chat text is accepted
+(stored, checked, rate limited) at once, in order, under the person's lock, and joins their burst;
+the lock is then released and the newest text's handler waits until no text came for
+`burst_window_seconds` (at most BURST_CAP windows after the burst began), takes the lock again and
+answers the whole burst in one model call. Texts that arrive while a reply is being written wait
+for the lock, then form the next burst, answered as soon as the newest of them is a window old
+(often at once). Anything else (a command, a button, media) answers the burst collected so far
+first, then runs, so it keeps its place; a plain text that does not reach chat (refused by a
+limit, a typed answer) is not merged and its short notice may come before the burst's reply.
+All of this lives here, beside the lock; a window of 0 answers each text at once, as before.
 """
 
 from __future__ import annotations
@@ -11,10 +22,10 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from handlers.admin import Admin
-from handlers.chat import Chat
+from handlers.chat import Accepted, Chat
 from handlers.commands import COMMANDS
 from handlers.deletion import Deletion
 from handlers.deps import Deps
@@ -33,6 +44,9 @@ log = logging.getLogger("amigo.router")
 
 AccountHandler = Callable[[Account, str, Channel], Awaitable[None]]
 ONBOARDING_BUTTONS = frozenset({"age", "terms", "train", "mkt", "name", "gender", "tone"})
+BURST_CAP = 4
+"""A burst is answered at most this many windows after its first text, so a steady typist is
+answered too."""
 
 
 def storable(event: Event) -> Event:
@@ -83,6 +97,20 @@ class UserLocks:
         return len(self._locks)
 
 
+@dataclass
+class _Burst:
+    """One person's chat texts accepted and not yet answered; times are the event loop's clock
+    (monotonic, and real even where a test freezes the Clock)."""
+
+    items: list[Accepted]
+    channel: Channel
+    first: float
+    last: float
+
+    def due(self, window: float) -> float:
+        return min(self.last + window, self.first + window * BURST_CAP)
+
+
 class Dispatcher:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
@@ -94,6 +122,8 @@ class Dispatcher:
         self.deletion = Deletion(deps)
         self.policy = PolicyGate(deps)
         self.locks = UserLocks()
+        self.burst_window = deps.config.burst_window_seconds
+        self._bursts: dict[int, _Burst] = {}  # by Telegram user id, as the locks
         self.limiter = Limiter(deps.config.limits, deps.clock, deps.repo)
         self.admin = Admin(
             deps,
@@ -133,10 +163,14 @@ class Dispatcher:
         }
 
     async def handle(self, event: Event, channel: Channel) -> None:
+        """Handle one event; a chat text that joins a burst returns once the burst is answered
+        (by this call, if it is the newest) or has been handed to a newer text's call."""
+        arrived = asyncio.get_running_loop().time()
         event = storable(event)
+        joined: Accepted | None = None
         async with self.locks.hold(event.sender.tg_id):
             try:
-                await self._route(event, channel)
+                joined = await self._route(event, channel, arrived)
             except Exception as exc:
                 log.error(
                     "handler.failed",
@@ -144,22 +178,66 @@ class Dispatcher:
                     extra={"update": event.update_id, "kind": type(event).__name__},
                 )
                 await channel.send(Reply(t("error.generic")))
+        if joined is not None:
+            await self._answer_when_quiet(event.sender.tg_id, joined)
 
-    async def _route(self, event: Event, channel: Channel) -> None:
+    async def _answer_when_quiet(self, tg_id: int, mine: Accepted) -> None:
+        """While `mine` is the newest text of the person's burst: wait until the burst is due,
+        then answer it under the lock. A newer text takes this over; a command may answer the
+        burst first (then there is nothing left to do)."""
+        loop = asyncio.get_running_loop()
+        while (burst := self._bursts.get(tg_id)) is not None and burst.items[-1] is mine:
+            wait = burst.due(self.burst_window) - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
+            async with self.locks.hold(tg_id):
+                burst = self._bursts.get(tg_id)  # a text queued on the lock may have joined it
+                if burst is not None and burst.items[-1] is mine:
+                    await self._answer_burst(tg_id)
+            return
+
+    async def _answer_burst(self, tg_id: int) -> None:
+        """Answer the person's collected burst, if any, in one reply. Called under their lock."""
+        burst = self._bursts.pop(tg_id, None)
+        if burst is None:
+            return
+        try:
+            await self.chat.answer_burst(burst.items, burst.channel)
+        except Exception as exc:  # they stay accepted: a later reply or the next start answers
+            log.error(
+                "handler.failed", exc_info=exc, extra={"kind": "burst", "count": len(burst.items)}
+            )
+            await burst.channel.send(Reply(t("error.generic")))
+
+    def _join(self, tg_id: int, item: Accepted, channel: Channel, arrived: float) -> Accepted:
+        burst = self._bursts.get(tg_id)
+        if burst is None:
+            self._bursts[tg_id] = _Burst([item], channel, arrived, arrived)
+        else:
+            burst.items.append(item)
+            burst.channel = channel
+            burst.first, burst.last = min(burst.first, arrived), max(burst.last, arrived)
+        return item
+
+    async def _route(self, event: Event, channel: Channel, arrived: float) -> Accepted | None:
+        """Route `event`; a chat text that joined the person's burst is returned."""
         if event.update_id is not None and not await self.deps.repo.first_delivery(event.update_id):
             log.info("update.duplicate", extra={"update": event.update_id})
-            return  # Telegram delivered it again: it was answered the first time
+            return None  # Telegram delivered it again: it was answered the first time
+        if not isinstance(event, Text) or event.command is not None:
+            await self._answer_burst(event.sender.tg_id)  # never merged: it keeps its place
         if event.sender.chat_kind != "private":
             if await self.deps.repo.first_group_notice(event.sender.chat_id):
                 await channel.send(Reply(t("group.private_only")))
-            return
+            return None
         if isinstance(event, Media):
             await channel.send(Reply(t("media.unsupported")))
-            return
+            return None
         account = await self.deps.repo.find_account(event.sender.tg_id)
         if isinstance(event, ButtonPress):
             await self._on_button(event, account, channel)
-            return
+            return None
         refused = await self.limiter.admit(event.sender.tg_id, account.id if account else None)
         if refused is not None:
             if refused.reply is not None:
@@ -176,8 +254,12 @@ class Dispatcher:
             pass
         elif (refusal := await self.limiter.admit_chat(account.id, event.text)) is not None:
             await channel.send(refusal)
+        elif self.burst_window <= 0:
+            await self.chat.on_text(event, account, channel)  # merging off: answered at once
         else:
-            await self.chat.on_text(event, account, channel)
+            accepted = await self.chat.accept(event, account)
+            return self._join(event.sender.tg_id, accepted, channel, arrived)
+        return None
 
     async def _on_button(
         self, event: ButtonPress, account: Account | None, channel: Channel

@@ -1,6 +1,6 @@
 """The bot as a real process (`python -m bot run`) under many concurrent users, with Telegram's
-pacing and a flood-control refusal on the way: every reply answers the message it belongs to, in
-order, once."""
+pacing and a flood-control refusal on the way: each user's burst gets one reply, whose request
+carries that user's messages in order, once."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from tests.fakes import FakeOpenAI, FakeTelegram
 from tests.processes import bot, run_env
 
 USERS = list(range(9100, 9120))
-MESSAGES = 3  # each user writes a burst of this many before any answer comes
+MESSAGES = 3  # each user writes a burst of this many before any answer comes: one reply
 
 
 async def test_twenty_users_in_bursts_each_get_their_own_answers_in_order(
@@ -51,7 +51,10 @@ async def test_twenty_users_in_bursts_each_get_their_own_answers_in_order(
         _, err = await asyncio.wait_for(proc.communicate(), timeout=30)
     assert proc.returncode == 0, err.decode()[-2000:]
     for user in USERS:
-        echoes = [m.text for m in tg.messages_to(user)[-MESSAGES:] if m.text.startswith("echo: ")]
-        assert echoes == [f"echo: message {i} from {user}" for i in range(MESSAGES)], echoes
+        echoes = [m.text for m in tg.messages_to(user) if m.text.startswith("echo: ")]
+        assert echoes == [f"echo: message {MESSAGES - 1} from {user}"], echoes
+        (request,) = [r for r in llm.requests if f"from {user}" in r["messages"][-1]["content"]]
+        said = [m["content"] for m in request["messages"] if m["role"] == "user"]
+        assert said[-MESSAGES:] == [f"message {i} from {user}" for i in range(MESSAGES)]
     assert any(c.status == 429 for c in tg.calls[mark:])
     assert "Traceback" not in err.decode()
