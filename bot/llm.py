@@ -13,8 +13,8 @@ import contextlib
 import json
 import logging
 import random
-from collections.abc import AsyncGenerator, Sequence
-from typing import Any
+from collections.abc import AsyncGenerator, Callable, Sequence
+from typing import Any, NoReturn
 
 import openai
 from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessage
@@ -85,18 +85,14 @@ class OpenAIChatModel:
                         async with self._slots:
                             return await self._once(messages, max_tokens)
                     except (*_RETRYABLE, EmptyAnswer, MalformedAnswer) as exc:
-                        error = type(exc).__name__
-                        delay = self._delay(attempt, exc)
-                        if attempt == attempts or _would_pass(deadline, delay):
-                            log.warning("llm.gave_up", extra={"attempts": attempt, "error": error})
-                            raise ModelUnavailable(error) from None
-                        log.info(
-                            "llm.retry", extra={"attempt": attempt, "error": error, "delay": delay}
+                        await self._back_off(
+                            attempt,
+                            exc,
+                            last=attempt == attempts,
+                            past_deadline=lambda delay: _would_pass(deadline, delay),
                         )
-                        await asyncio.sleep(delay)
                     except openai.APIError as exc:  # 400, 401, 404...: retrying will not help
-                        log.error("llm.failed", extra={"error": type(exc).__name__})
-                        raise ModelUnavailable(type(exc).__name__) from None
+                        _refused(exc)
         except TimeoutError:
             if not deadline.expired():
                 raise
@@ -157,21 +153,15 @@ class OpenAIChatModel:
                         raise EmptyAnswer
                     return
                 except (*_RETRYABLE, EmptyAnswer, MalformedAnswer) as exc:
-                    error = type(exc).__name__
-                    delay = self._delay(attempt, exc)
-                    if yielded or attempt == attempts or loop.time() + delay >= deadline:
-                        log.warning(
-                            "llm.gave_up",
-                            extra={"attempts": attempt, "error": error, "streamed": yielded},
-                        )
-                        raise ModelUnavailable(error) from None
-                    log.info(
-                        "llm.retry", extra={"attempt": attempt, "error": error, "delay": delay}
+                    await self._back_off(
+                        attempt,
+                        exc,
+                        last=yielded or attempt == attempts,  # a stream that began is not retried
+                        past_deadline=lambda delay: loop.time() + delay >= deadline,
+                        streamed=yielded,
                     )
-                    await asyncio.sleep(delay)
                 except openai.APIError as exc:  # 400, 401, 404...: retrying will not help
-                    log.error("llm.failed", extra={"error": type(exc).__name__})
-                    raise ModelUnavailable(type(exc).__name__) from None
+                    _refused(exc)
                 except TimeoutError:
                     if loop.time() < deadline:
                         raise
@@ -182,6 +172,26 @@ class OpenAIChatModel:
                     raise ModelUnavailable("deadline") from None
         finally:
             self._slots.release()
+
+    async def _back_off(
+        self,
+        attempt: int,
+        exc: Exception,
+        *,
+        last: bool,
+        past_deadline: Callable[[float], bool],
+        streamed: bool = False,
+    ) -> None:
+        """Wait before the next attempt, or raise ModelUnavailable when this was the last one
+        or the wait would pass the deadline."""
+        error = type(exc).__name__
+        delay = self._delay(attempt, exc)
+        if last or past_deadline(delay):
+            extra = {"attempts": attempt, "error": error, "streamed": streamed}
+            log.warning("llm.gave_up", extra=extra)
+            raise ModelUnavailable(error) from None
+        log.info("llm.retry", extra={"attempt": attempt, "error": error, "delay": delay})
+        await asyncio.sleep(delay)
 
     def _delay(self, attempt: int, exc: Exception) -> float:
         base = self.settings.backoff_seconds * 2 ** (attempt - 1)
@@ -284,3 +294,9 @@ class OpenAIModerator:
         if categories.violence and categories.harassment_threatening:
             return ("harm_to_others", "medium")
         return None
+
+
+def _refused(exc: openai.APIError) -> NoReturn:
+    """400, 401, 404...: the server refused the request itself, and retrying will not help."""
+    log.error("llm.failed", extra={"error": type(exc).__name__})
+    raise ModelUnavailable(type(exc).__name__) from None
