@@ -164,13 +164,11 @@ class Recovery:
         burst, person.waiting = person.waiting, []
         if not burst:
             return
-        repo, chat, newest = self.deps.repo, self.dispatcher.chat, burst[-1]
+        chat, newest = self.dispatcher.chat, burst[-1]
         late = self.deps.clock.now() - burst[0].created_at >= self.config.note_after
         note = t("recovery.away") if late and not person.told_away else ""
-        if newest.reply is not None:
-            if await chat.deliver(newest, newest.reply, person.channel, note):
-                for message in burst[:-1]:  # its window held them: they are answered too
-                    await repo.mark_answered(message.id)
+        if newest.reply is not None:  # sent, it answers the others too (Repository.mark_answered)
+            await chat.deliver(newest, newest.reply, person.channel, note)
             outcome = "resent"
         else:  # each was flagged when accepted; checked again here for the prompt
             checked = [Accepted(m, await chat.distress(m.text)) for m in burst]
