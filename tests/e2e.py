@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+
 from tests.fakes import FakeTelegram
 from tests.fakes.telegram import SentMessage
 
@@ -69,3 +72,17 @@ async def press_for_edit(
     call = await tg.wait_for_call("editMessageText", after=mark)
     assert call.message is not None
     return call.message
+
+
+async def write_db(db: str, sql: str, params: tuple[object, ...] = ()) -> None:
+    """Change the running bot's database behind its back, as an operator with sqlite3 would.
+
+    In a thread: a blocking write on the event loop could wait for the bot's writer while the bot,
+    needing that same loop to finish its transaction, waits for the write (a deadlock until the
+    sqlite3 timeout: 'database is locked')."""
+
+    def write() -> None:
+        with sqlite3.connect(db, timeout=30) as conn:
+            conn.execute(sql, params)
+
+    await asyncio.to_thread(write)

@@ -13,7 +13,7 @@ import pytest
 from bot.config import Settings
 from handlers.admin import ADMIN_COMMANDS
 from tests.conftest import CANARY, Bot, settings_for
-from tests.e2e import onboard, say
+from tests.e2e import onboard, say, write_db
 from tests.fakes import FakeOpenAI, FakeTelegram
 
 OWNER, REVIEWER, SUPPORT, NOBODY = 9001, 9002, 9003, 9004
@@ -214,8 +214,7 @@ async def test_audit_chain_detects_an_edited_row(staffed: Bot, tg: FakeTelegram)
     assert "intact" in ok.text
     assert "/stats" in (await say(tg, OWNER, "/audit 5")).text
     await until(lambda: audit_rows(db) >= 5)
-    with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE audit_log SET actor = 'owner:1' WHERE id = 2")
+    await write_db(db, "UPDATE audit_log SET actor = 'owner:1' WHERE id = 2")
     broken = await say(tg, OWNER, "/audit verify")
     assert "BROKEN at entry #2" in broken.text
 

@@ -14,7 +14,7 @@ import handlers.broadcasts
 from bot.config import Settings
 from core.clock import FrozenClock
 from tests.conftest import Bot, settings_for
-from tests.e2e import onboard, press, press_for_edit, say
+from tests.e2e import onboard, press, press_for_edit, say, write_db
 from tests.fakes import FakeOpenAI, FakeTelegram
 
 OWNER, SUPPORT, REVIEWER = 9101, 9102, 9103
@@ -139,8 +139,8 @@ async def test_marketing_reaches_only_consenting_users_and_service_every_active_
         menu = await say(tg, CAROL, "/consent")
         assert "now no" in (await press(tg, CAROL, menu, "Turn off: Marketing")).text
         await onboard(tg, DAVE)
-        with sqlite3.connect(db) as conn:  # banned by an operator: no longer active
-            conn.execute("UPDATE users SET status = 'banned' WHERE id = 4")
+        # banned by an operator: no longer active
+        await write_db(db, "UPDATE users SET status = 'banned' WHERE id = 4")
 
         mark = tg.mark()
         started = await say(
@@ -200,8 +200,7 @@ async def test_a_broadcast_resumes_after_a_crash_and_nobody_gets_it_twice(
     assert 4 <= len(claimed) < len(users)
     assert rows(db, "SELECT finished_at FROM broadcasts") == [(None,)]
     victim = max(claimed) + 1
-    with sqlite3.connect(db) as conn:
-        conn.execute("INSERT INTO broadcast_deliveries VALUES (1, ?, 'crash')", (victim,))
+    await write_db(db, "INSERT INTO broadcast_deliveries VALUES (1, ?, 'crash')", (victim,))
 
     mark = tg.mark()
     async with harness.running():
@@ -234,8 +233,7 @@ async def test_a_breach_notice_reaches_every_user_and_is_recorded(
     async with Bot(settings, tg).running():
         for user in (ALICE, BOB, CAROL):
             await onboard(tg, user)
-        with sqlite3.connect(db) as conn:
-            conn.execute("UPDATE users SET status = 'banned' WHERE id = 3")
+        await write_db(db, "UPDATE users SET status = 'banned' WHERE id = 3")
         assert "Usage:" in (await say(tg, OWNER, "/breach")).text
         assert "can't use /breach" in (await say(tg, SUPPORT, f"/breach {notice}")).text
         mark = tg.mark()

@@ -12,7 +12,7 @@ from bot.config import Settings
 from core.clock import FrozenClock
 from safety import detect_distress
 from tests.conftest import CANARY, Bot, settings_for
-from tests.e2e import onboard, say
+from tests.e2e import onboard, say, write_db
 from tests.fakes import FakeOpenAI, FakeTelegram
 
 ALICE, BOB = 1201, 1202
@@ -158,8 +158,7 @@ async def test_a_banned_account_is_refused_and_nothing_is_stored(
 ) -> None:
     await onboard(tg, ALICE)
     db = bot.settings.storage.database_path
-    with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE users SET status = 'banned'")
+    await write_db(db, "UPDATE users SET status = 'banned'")
     reply = await say(tg, ALICE, f"let me in {CANARY}")
     assert "can't chat with Amigo" in reply.text
     assert rows(db, "SELECT COUNT(*) FROM messages") == [(0,)]
