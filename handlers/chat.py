@@ -52,10 +52,6 @@ class Chat:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
 
-    async def on_text(self, event: Text, account: Account, channel: Channel) -> None:
-        """Store and check the message, then answer it on its own."""
-        await self.answer_burst([await self.accept(event, account)], channel)
-
     async def accept(self, event: Text, account: Account) -> Accepted:
         """Store the message (accepted: answered from here on, even across a crash) and run the
         safety checks on it; the answer is a separate step, so a burst can be answered at once."""
@@ -130,8 +126,9 @@ class Chat:
             else:
                 async with channel.typing():
                     answer = await self.deps.model.complete(turns, max_tokens=cfg.reply_tokens)
-                answer = await self._store(message, answer, len(turns) - 1)
-                await self.deliver(message, answer, channel, note)
+                stored = await self._store(message, answer, len(turns) - 1)
+                if stored is not None:
+                    await self.deliver(message, stored, channel, note)
         except ModelUnavailable:
             # No answer, or one that broke off part-way (never stored as complete): the person
             # is told, and the message stays accepted, so their next message's answer covers it
@@ -163,26 +160,38 @@ class Chat:
         is stored before its final message is sent, as on the non-streamed path."""
         cfg = self.deps.config
 
+        dropped = False
+
         async def finish(text: str) -> str:
+            nonlocal dropped
             answer = await self._store(message, text.strip(), len(turns) - 1)
-            return await self._with_notes(message, answer, note)
+            dropped = answer is None
+            return "" if answer is None else await self._with_notes(message, answer, note)
 
         pieces = self.deps.model.stream(turns, max_tokens=cfg.reply_tokens)
         result = await channel.stream(
             _at_most(pieces, cfg.max_reply_chars + 1), format="markdown", finish=finish
         )
-        await self._delivered(message, result.delivered)
+        if not dropped:  # an empty final text is withdrawn, not sent
+            await self._delivered(message, result.delivered)
 
-    async def _store(self, message: Unanswered, answer: str, window: int) -> str:
+    async def _store(self, message: Unanswered, answer: str, window: int) -> str | None:
         """Cap the model's answer (servers do not always obey max_tokens) and store exactly
-        that as the reply to `message`; the capped text is what is sent."""
+        that as the reply to `message`; the capped text is what is sent. None: `message` was
+        deleted while the model wrote (/delete runs beside a pending reply), so nothing is
+        stored or sent."""
         capped = cap_reply(answer, self.deps.config.max_reply_chars)
         if len(capped) < len(answer):
             log.info(
                 "chat.reply_capped",
                 extra={"uid": message.user_id, "chars": len(answer), "sent": len(capped)},
             )
-        await self.deps.repo.add_reply(message.user_id, message.conversation_id, message.id, capped)
+        stored = await self.deps.repo.add_reply(
+            message.user_id, message.conversation_id, message.id, capped
+        )
+        if stored is None:
+            log.info("chat.reply_dropped", extra={"uid": message.user_id, "message_id": message.id})
+            return None
         log.info(
             "chat.replied", extra={"uid": message.user_id, "window": window, "chars": len(capped)}
         )

@@ -117,8 +117,9 @@ class Recovery:
     async def _person(
         self, chat: int, ids: list[int], expired_by: datetime, slots: asyncio.Semaphore
     ) -> None:
-        # The router locks by Telegram user id; a private chat's id is its user's id.
-        async with self.dispatcher.locks.hold(chat), slots:
+        # The person's replying lane (by Telegram user id; a private chat's id is its user's id):
+        # their new texts are accepted meanwhile and answered after these; commands run at once.
+        async with self.dispatcher.replying.hold(chat), slots:
             assert self.channels is not None
             person = _Person(self.channels(chat), expired_by)
             merge = self.deps.config.burst_window_seconds > 0

@@ -1,28 +1,30 @@
 """The dispatcher: one ordered routing table from an event to the handler that owns it.
 
-Messages of one user are handled one at a time, in arrival order; different users run concurrently.
-Nothing a handler raises reaches the user as a traceback: they get a short apology, the log gets the
-error type and ids only.
+Each person has two lanes, both FIFO, and different people never wait for each other:
+- intake: every event of theirs is routed one at a time, in arrival order. A chat text is
+  accepted there (stored, checked, rate limited) and joins their burst; commands, buttons and
+  typed answers run there to the end. Nothing in this lane waits for the model.
+- replying: their bursts are answered one at a time, in the order they closed, one model call
+  each. So /delete, /export or a button is handled at once while a reply is being written.
 
-Bursts ("hey" / "so" / "i need to tell you something") get one reply. Each chat text is accepted
-(stored, checked, rate limited) at once, in order, under the person's lock, and joins their burst;
-the lock is then released and the newest text's handler waits until no text came for
-`burst_window_seconds` (at most BURST_CAP windows after the burst began), takes the lock again and
-answers the whole burst in one model call. Texts that arrive while a reply is being written wait
-for the lock, then form the next burst, answered as soon as the newest of them is a window old
-(often at once). Anything else (a command, a button, media) answers the burst collected so far
-first, then runs, so it keeps its place; a plain text that does not reach chat (refused by a
-limit, a typed answer) is not merged and its short notice may come before the burst's reply.
-All of this lives here, beside the lock; a window of 0 answers each text at once, as before.
+Bursts ("hey" / "so" / "i need to tell you something") get one reply: the newest text's handler
+waits until no text came for `burst_window_seconds` (at most BURST_CAP windows after the burst
+began), then closes the burst and answers it in the replying lane. Texts that arrive meanwhile
+form the next burst. A command, button or media closes the burst collected so far (it is
+answered at once, never merged with what follows), then runs; its own answer may come before the
+burst's reply. A window of 0 answers each text on its own. A reply whose message was deleted
+while it was being written (/delete) is dropped (handlers/chat.py). Nothing a handler raises
+reaches the person as a traceback: they get a short apology, the log gets ids and types only.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from handlers.admin import Admin
 from handlers.chat import Accepted, Chat
@@ -100,12 +102,15 @@ class UserLocks:
 @dataclass
 class _Burst:
     """One person's chat texts accepted and not yet answered; times are the event loop's clock
-    (monotonic, and real even where a test freezes the Clock)."""
+    (monotonic, and real even where a test freezes the Clock). Closed: no text joins any more,
+    and it is answered as soon as the replying lane is free."""
 
     items: list[Accepted]
     channel: Channel
     first: float
     last: float
+    closed: bool = False
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     def due(self, window: float) -> float:
         return min(self.last + window, self.first + window * BURST_CAP)
@@ -121,7 +126,8 @@ class Dispatcher:
         self.personal = Personal(deps)
         self.deletion = Deletion(deps)
         self.policy = PolicyGate(deps)
-        self.locks = UserLocks()
+        self.intake = UserLocks()  # every event, in order; never held while the model writes
+        self.replying = UserLocks()  # one reply at a time per person, bursts in order
         self.burst_window = deps.config.burst_window_seconds
         self._bursts: dict[int, _Burst] = {}  # by Telegram user id, as the locks
         self.limiter = Limiter(deps.config.limits, deps.clock, deps.repo)
@@ -167,8 +173,8 @@ class Dispatcher:
         (by this call, if it is the newest) or has been handed to a newer text's call."""
         arrived = asyncio.get_running_loop().time()
         event = storable(event)
-        joined: Accepted | None = None
-        async with self.locks.hold(event.sender.tg_id):
+        joined: tuple[_Burst, Accepted] | None = None
+        async with self.intake.hold(event.sender.tg_id):
             try:
                 joined = await self._route(event, channel, arrived)
             except Exception as exc:
@@ -179,54 +185,71 @@ class Dispatcher:
                 )
                 await channel.send(Reply(t("error.generic")))
         if joined is not None:
-            await self._answer_when_quiet(event.sender.tg_id, joined)
+            await self._answer_when_quiet(event.sender.tg_id, *joined)
 
-    async def _answer_when_quiet(self, tg_id: int, mine: Accepted) -> None:
-        """While `mine` is the newest text of the person's burst: wait until the burst is due,
-        then answer it under the lock. A newer text takes this over; a command may answer the
-        burst first (then there is nothing left to do)."""
+    async def _answer_when_quiet(self, tg_id: int, burst: _Burst, mine: Accepted) -> None:
+        """While `mine` is the newest text of `burst`: wait until the burst is due (or closed by
+        a command), close it, then answer it in the person's replying lane. A newer text takes
+        this over."""
         loop = asyncio.get_running_loop()
-        while (burst := self._bursts.get(tg_id)) is not None and burst.items[-1] is mine:
+        while not burst.closed and burst.items[-1] is mine:
             wait = burst.due(self.burst_window) - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-                continue
-            async with self.locks.hold(tg_id):
-                burst = self._bursts.get(tg_id)  # a text queued on the lock may have joined it
-                if burst is not None and burst.items[-1] is mine:
-                    await self._answer_burst(tg_id)
-            return
+            if wait <= 0:
+                break
+            burst.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(burst.wake.wait(), wait)
+        if burst.items[-1] is not mine:
+            return  # a newer text joined: its call answers the burst
+        self._close_burst(tg_id, burst)
+        async with self.replying.hold(tg_id):  # queued behind the person's earlier bursts
+            try:
+                await self.chat.answer_burst(burst.items, burst.channel)
+            except Exception as exc:  # they stay accepted: a later reply or the next start answers
+                log.error(
+                    "handler.failed",
+                    exc_info=exc,
+                    extra={"kind": "burst", "count": len(burst.items)},
+                )
+                await burst.channel.send(Reply(t("error.generic")))
 
-    async def _answer_burst(self, tg_id: int) -> None:
-        """Answer the person's collected burst, if any, in one reply. Called under their lock."""
-        burst = self._bursts.pop(tg_id, None)
+    def _close_burst(self, tg_id: int, burst: _Burst | None = None) -> None:
+        """No text joins `burst` (default: the person's open one) any more; its newest text's
+        call stops waiting for the window and answers it."""
+        burst = burst or self._bursts.get(tg_id)
         if burst is None:
             return
-        try:
-            await self.chat.answer_burst(burst.items, burst.channel)
-        except Exception as exc:  # they stay accepted: a later reply or the next start answers
-            log.error(
-                "handler.failed", exc_info=exc, extra={"kind": "burst", "count": len(burst.items)}
-            )
-            await burst.channel.send(Reply(t("error.generic")))
+        if self._bursts.get(tg_id) is burst:
+            del self._bursts[tg_id]
+        burst.closed = True
+        burst.wake.set()
 
-    def _join(self, tg_id: int, item: Accepted, channel: Channel, arrived: float) -> Accepted:
+    def _join(
+        self, tg_id: int, item: Accepted, channel: Channel, arrived: float
+    ) -> tuple[_Burst, Accepted]:
         burst = self._bursts.get(tg_id)
         if burst is None:
-            self._bursts[tg_id] = _Burst([item], channel, arrived, arrived)
+            burst = _Burst([item], channel, arrived, arrived)
+            if self.burst_window > 0:
+                self._bursts[tg_id] = burst
+            else:  # merging off: each text is a burst of its own
+                burst.closed = True
         else:
             burst.items.append(item)
             burst.channel = channel
             burst.first, burst.last = min(burst.first, arrived), max(burst.last, arrived)
-        return item
+            burst.wake.set()  # the older text's call sees it is no longer the newest
+        return burst, item
 
-    async def _route(self, event: Event, channel: Channel, arrived: float) -> Accepted | None:
+    async def _route(
+        self, event: Event, channel: Channel, arrived: float
+    ) -> tuple[_Burst, Accepted] | None:
         """Route `event`; a chat text that joined the person's burst is returned."""
         if event.update_id is not None and not await self.deps.repo.first_delivery(event.update_id):
             log.info("update.duplicate", extra={"update": event.update_id})
             return None  # Telegram delivered it again: it was answered the first time
         if not isinstance(event, Text) or event.command is not None:
-            await self._answer_burst(event.sender.tg_id)  # never merged: it keeps its place
+            self._close_burst(event.sender.tg_id)  # never merged: it keeps its place
         if event.sender.chat_kind != "private":
             if await self.deps.repo.first_group_notice(event.sender.chat_id):
                 await channel.send(Reply(t("group.private_only")))
@@ -254,8 +277,6 @@ class Dispatcher:
             pass
         elif (refusal := await self.limiter.admit_chat(account.id, event.text)) is not None:
             await channel.send(refusal)
-        elif self.burst_window <= 0:
-            await self.chat.on_text(event, account, channel)  # merging off: answered at once
         else:
             accepted = await self.chat.accept(event, account)
             return self._join(event.sender.tg_id, accepted, channel, arrived)

@@ -100,9 +100,13 @@ class Repository(Protocol):
         """Store a user's chat message as accepted, claimed by the caller until `claimed_until`."""
         ...
 
-    async def add_reply(self, user_id: int, conversation_id: int, answers: int, text: str) -> int:
-        """Store the reply to message `answers`. At most one reply per message: a second one
-        raises, so recovery can never store an answer twice."""
+    async def add_reply(
+        self, user_id: int, conversation_id: int, answers: int, text: str
+    ) -> int | None:
+        """Store the reply to message `answers` of that user and conversation; its id, or None
+        when that message is gone (deleted while the reply was written): then nothing is stored.
+        At most one reply per message: a second one raises, so recovery can never store an
+        answer twice."""
         ...
 
     async def mark_answered(self, message_id: int) -> None:

@@ -30,18 +30,19 @@ class PipelineQueries(SqliteBase):
                 raise LookupError(f"conversation {conversation_id} is not user {user_id}'s")
             return cur.lastrowid
 
-    async def add_reply(self, user_id: int, conversation_id: int, answers: int, text: str) -> int:
+    async def add_reply(
+        self, user_id: int, conversation_id: int, answers: int, text: str
+    ) -> int | None:
         body = await self._seal(user_id, "messages.body", text)
         async with self.transaction() as db:
-            cur = await db.execute(
+            cur = await db.execute(  # only while the message it answers still exists
                 "INSERT INTO messages (conversation_id, user_id, role, body_enc, created_at,"
-                " reply_to) SELECT id, user_id, 'assistant', ?, ?, ?"
-                " FROM conversations WHERE id = ? AND user_id = ?",
+                " reply_to) SELECT conversation_id, user_id, 'assistant', ?, ?, id"
+                " FROM messages WHERE id = ? AND conversation_id = ? AND user_id = ?"
+                " AND role = 'user'",
                 (body, ts(self._clock.now()), answers, conversation_id, user_id),
             )
-            if cur.rowcount != 1 or cur.lastrowid is None:
-                raise LookupError(f"conversation {conversation_id} is not user {user_id}'s")
-            return cur.lastrowid
+            return cur.lastrowid if cur.rowcount == 1 else None
 
     async def mark_answered(self, message_id: int) -> None:
         async with self.transaction() as db:

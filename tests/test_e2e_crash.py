@@ -1,8 +1,9 @@
 """The bot as a real process, killed with SIGKILL while a message is in flight: after the restart
 the message is answered exactly once, and the model is asked again only when it never answered.
 
-Moment (a), after storing and before the model call, is too short to hit in a process; it is
-covered through the handlers in tests/test_recovery.py.
+The three moments: (a) after the message was stored, before the model was asked (held open by a
+long burst window, during which the bot waits for more texts before asking); (b) during the model
+call; (c) after the reply was stored, before Telegram took it.
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ ACCEPTED = "SELECT count(*) FROM messages WHERE status = 'accepted'"
 REPLIES = "SELECT count(*) FROM messages WHERE role = 'assistant' AND reply_to IS NOT NULL"
 
 
-async def start(tmp_path: Path, tg: FakeTelegram, llm: FakeOpenAI) -> asyncio.subprocess.Process:
+async def start(
+    tmp_path: Path, tg: FakeTelegram, llm: FakeOpenAI, **env: str
+) -> asyncio.subprocess.Process:
     mark = tg.mark()
-    proc = await bot("run", tmp_path, run_env(tg, llm))
+    proc = await bot("run", tmp_path, run_env(tg, llm, **env))
     await tg.wait_for_call("setMyCommands", timeout=30, after=mark)
     return proc
 
@@ -63,6 +66,35 @@ async def wait_rows(db: Path, sql: str, n: int, seconds: float = 20) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"timed out waiting for {n} rows of: {sql}")
+
+
+async def test_a_kill_after_storing_before_the_model_call_is_answered_after_the_restart(
+    tmp_path: Path, tg: FakeTelegram, llm: FakeOpenAI
+) -> None:
+    db = tmp_path / "data" / "amigo.db"
+    proc = await start(tmp_path, tg, llm, AMIGO_COMPANION__BURST_WINDOW_SECONDS="10")
+    try:
+        await onboard(tg, USER)
+        asked = len(llm.requests)
+        mark = tg.mark()
+        tg.send_text(USER, "did you get this?")
+        await wait_rows(db, ACCEPTED, 1)  # stored; the bot now waits for the rest of a burst
+        assert len(llm.requests) == asked
+    finally:
+        await kill(proc)
+    assert count(db, ACCEPTED) == 1 and count(db, REPLIES) == 0
+
+    proc = await start(tmp_path, tg, llm)
+    try:
+        await tg.wait_for_message(
+            USER, lambda m: "echo: did you get this?" in m.text, after=mark, timeout=30
+        )
+        await asyncio.sleep(1)  # time for a duplicate to show, if there were one
+    finally:
+        await stop(proc)
+    assert sent_to(tg, mark) == ["echo: did you get this?"]
+    assert len(llm.requests) == asked + 1  # asked once, after the restart
+    assert count(db, ACCEPTED) == 0 and count(db, REPLIES) == 1
 
 
 async def test_a_kill_during_the_model_call_is_answered_after_the_restart_by_asking_again(
