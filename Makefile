@@ -23,7 +23,7 @@ test: $(STAMP)  ## what CI runs: lint, type-check, the import rules, then the wh
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(PY) -m tests.layers
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 3
 
 lint: $(STAMP)  ## one part of `make test`: ruff
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
@@ -42,6 +42,8 @@ bench: $(STAMP)  ## print the numbers recorded in docs/benchmarks.md
 	$(PY) -m tests.benchmarks.purge_bench
 	$(PY) -m tests.benchmarks.chat_bench
 	$(PY) -m tests.benchmarks.signals_bench
+	$(PY) -m tests.benchmarks.stream_bench
+	$(PY) -m tests.benchmarks.overhead_bench
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

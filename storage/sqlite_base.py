@@ -175,6 +175,30 @@ class SqliteBase:
                 raise
             await self._writer.execute("COMMIT")
 
+    async def _write(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+    ) -> aiosqlite.Cursor:
+        """One write statement, atomic on its own (SQLite's autocommit), through the one writer.
+
+        The same guarantees as a `transaction()` holding that statement, in one trip to the
+        writer's thread instead of three (BEGIN, the statement, COMMIT): the message path makes
+        several such writes a reply (docs/benchmarks.md). Its cursor is finished: read
+        `rowcount` and `lastrowid`; for a statement that returns rows, use `_write_rows`."""
+        if self._writer is None:
+            raise RuntimeError("storage is not open")
+        async with self._write_lock:
+            return await self._writer.execute(sql, params)
+
+    async def _write_rows(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+    ) -> list[aiosqlite.Row]:
+        """`_write` for a statement with RETURNING: run and fetched to its end in one trip, so
+        the statement, and with it the write, is finished (committed) when this returns."""
+        if self._writer is None:
+            raise RuntimeError("storage is not open")
+        async with self._write_lock:
+            return list(await self._writer.execute_fetchall(sql, params))
+
     async def checkpoint(self) -> None:
         """Fold the WAL into the database and truncate it, so deleted pages leave no copy behind."""
         if self._writer is not None:

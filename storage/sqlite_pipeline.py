@@ -19,39 +19,36 @@ class PipelineQueries(SqliteBase):
         self, user_id: int, conversation_id: int, text: str, *, claimed_until: datetime
     ) -> int:
         body = await self._seal(user_id, "messages.body", text)
-        async with self.transaction() as db:
-            cur = await db.execute(
-                "INSERT INTO messages (conversation_id, user_id, role, body_enc, created_at,"
-                " status, claimed_until) SELECT id, user_id, 'user', ?, ?, 'accepted', ?"
-                " FROM conversations WHERE id = ? AND user_id = ?",
-                (body, ts(self._clock.now()), ts(claimed_until), conversation_id, user_id),
-            )
-            if cur.rowcount != 1 or cur.lastrowid is None:
-                raise LookupError(f"conversation {conversation_id} is not user {user_id}'s")
-            return cur.lastrowid
+        cur = await self._write(
+            "INSERT INTO messages (conversation_id, user_id, role, body_enc, created_at,"
+            " status, claimed_until) SELECT id, user_id, 'user', ?, ?, 'accepted', ?"
+            " FROM conversations WHERE id = ? AND user_id = ?",
+            (body, ts(self._clock.now()), ts(claimed_until), conversation_id, user_id),
+        )
+        if cur.rowcount != 1 or cur.lastrowid is None:
+            raise LookupError(f"conversation {conversation_id} is not user {user_id}'s")
+        return cur.lastrowid
 
     async def add_reply(
         self, user_id: int, conversation_id: int, answers: int, text: str
     ) -> int | None:
         body = await self._seal(user_id, "messages.body", text)
-        async with self.transaction() as db:
-            cur = await db.execute(  # only while the message it answers still exists
-                "INSERT INTO messages (conversation_id, user_id, role, body_enc, created_at,"
-                " reply_to) SELECT conversation_id, user_id, 'assistant', ?, ?, id"
-                " FROM messages WHERE id = ? AND conversation_id = ? AND user_id = ?"
-                " AND role = 'user'",
-                (body, ts(self._clock.now()), answers, conversation_id, user_id),
-            )
-            return cur.lastrowid if cur.rowcount == 1 else None
+        cur = await self._write(  # only while the message it answers still exists
+            "INSERT INTO messages (conversation_id, user_id, role, body_enc, created_at,"
+            " reply_to) SELECT conversation_id, user_id, 'assistant', ?, ?, id"
+            " FROM messages WHERE id = ? AND conversation_id = ? AND user_id = ?"
+            " AND role = 'user'",
+            (body, ts(self._clock.now()), answers, conversation_id, user_id),
+        )
+        return cur.lastrowid if cur.rowcount == 1 else None
 
     async def mark_answered(self, message_id: int) -> None:
-        async with self.transaction() as db:
-            await db.execute(
-                "UPDATE messages SET status = 'answered', claimed_until = NULL"
-                " WHERE status = 'accepted' AND id <= ?1 AND conversation_id ="
-                " (SELECT conversation_id FROM messages WHERE id = ?1)",
-                (message_id,),
-            )
+        await self._write(
+            "UPDATE messages SET status = 'answered', claimed_until = NULL"
+            " WHERE status = 'accepted' AND id <= ?1 AND conversation_id ="
+            " (SELECT conversation_id FROM messages WHERE id = ?1)",
+            (message_id,),
+        )
 
     async def unanswered(self, expired_by: datetime, limit: int = 1000) -> list[tuple[int, int]]:
         rows = await self._read(

@@ -12,12 +12,11 @@ from storage.sqlite_base import SqliteBase, dt, ts
 class SafetyQueries(SqliteBase):
     async def first_delivery(self, update_id: int) -> bool:
         """True the first time an update id is seen; False for Telegram's redeliveries."""
-        async with self.transaction() as db:
-            cur = await db.execute(
-                "INSERT OR IGNORE INTO processed_updates VALUES (?, ?)",
-                (update_id, ts(self._clock.now())),
-            )
-            return cur.rowcount == 1
+        cur = await self._write(
+            "INSERT OR IGNORE INTO processed_updates VALUES (?, ?)",
+            (update_id, ts(self._clock.now())),
+        )
+        return cur.rowcount == 1
 
     async def flag(
         self, user_id: int, category: str, severity: str, message_id: int | None = None
@@ -46,22 +45,18 @@ class SafetyQueries(SqliteBase):
 
     async def count_today(self, user_id: int, day: str) -> int:
         """Count one more message for `day` (a UTC date); the count restarts on a new day."""
-        async with self.transaction() as db:
-            await db.execute(
-                "UPDATE users SET day_count = CASE WHEN day = ? THEN day_count + 1 ELSE 1 END,"
-                " day = ? WHERE id = ?",
-                (day, day, user_id),
-            )
-            async with db.execute("SELECT day_count FROM users WHERE id = ?", (user_id,)) as cur:
-                row = await cur.fetchone()
-        return int(row[0]) if row else 0
+        rows = await self._write_rows(
+            "UPDATE users SET day_count = CASE WHEN day = ? THEN day_count + 1 ELSE 1 END,"
+            " day = ? WHERE id = ? RETURNING day_count",
+            (day, day, user_id),
+        )
+        return int(rows[0][0]) if rows else 0
 
     async def disclosed_at(self, user_id: int) -> datetime | None:
         rows = await self._read("SELECT disclosed_at FROM users WHERE id = ?", (user_id,))
         return dt(rows[0][0]) if rows and rows[0][0] else None
 
     async def mark_disclosed(self, user_id: int) -> None:
-        async with self.transaction() as db:
-            await db.execute(
-                "UPDATE users SET disclosed_at = ? WHERE id = ?", (ts(self._clock.now()), user_id)
-            )
+        await self._write(
+            "UPDATE users SET disclosed_at = ? WHERE id = ?", (ts(self._clock.now()), user_id)
+        )

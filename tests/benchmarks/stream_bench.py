@@ -7,8 +7,7 @@ servers on loopback. Run: `.venv/bin/python -m tests.benchmarks.stream_bench`.
 1. A streaming model whose first token comes after 0.5 s and whose answer takes about 8 s: the
    time from the person's message to the first visible text (a draft, or the first message where
    drafts are refused), at 1, 10 and 50 people at once, and the Bot API calls per reply.
-2. An instant model, streaming off: the time from the message to the reply at 200 people at once,
-   which is all overhead of the bot (storage, window, rendering, HTTP on loopback).
+What the bot adds to a reply, with an instant model, is tests/benchmarks/overhead_bench.py.
 """
 
 from __future__ import annotations
@@ -30,11 +29,6 @@ CHUNKS = 40
 CHUNK_GAP = 7.5 / CHUNKS  # about 8 s in all
 REPLY = "word " * 300  # 1,500 characters
 REPLY_METHODS = ("sendChatAction", "sendMessageDraft", "sendMessage", "editMessageText")
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def streamed(people: int, drafts: bool) -> tuple[float, float, float]:
@@ -76,35 +70,6 @@ async def streamed(people: int, drafts: bool) -> tuple[float, float, float]:
     return statistics.median(firsts), max(firsts), len(calls) / people
 
 
-async def overhead(people: int) -> tuple[float, float, float]:
-    """(median, p99, slowest) seconds from message to reply with an instant, unstreamed model."""
-    with tempfile.TemporaryDirectory() as folder:
-        async with FakeTelegram() as tg, FakeOpenAI() as llm:
-            settings = settings_for(
-                Path(folder),
-                tg,
-                llm,
-                AMIGO_LLM__STREAM="false",
-                AMIGO_LIMITS__MAX_CONCURRENT_LLM_CALLS="256",
-            )
-            async with Bot(settings, tg).running():
-                ids = list(range(70_000, 70_000 + people))
-                for start in range(0, people, 50):
-                    await asyncio.gather(*(onboard(tg, u) for u in ids[start : start + 50]))
-                mark, latencies = tg.mark(), []
-
-                async def one(user: int) -> None:
-                    started = time.monotonic()
-                    tg.send_text(user, "hi")
-                    await tg.wait_for_message(
-                        user, lambda m: m.text.startswith("echo"), after=mark, timeout=120
-                    )
-                    latencies.append(time.monotonic() - started)
-
-                await asyncio.gather(*(one(u) for u in ids))
-    return statistics.median(latencies), percentile(latencies, 99), max(latencies)
-
-
 async def main(sizes: list[int]) -> None:
     print(f"stream benchmark: {os.cpu_count()} CPUs; first token {FIRST_TOKEN} s, ~8 s answers")
     print("| people | drafts | first text, median (s) | first text, slowest (s) | calls/reply |")
@@ -114,11 +79,6 @@ async def main(sizes: list[int]) -> None:
             median, slowest, calls = await streamed(people, drafts)
             shown = "yes" if drafts else "refused: edits"
             print(f"| {people} | {shown} | {median:.2f} | {slowest:.2f} | {calls:.1f} |")
-    median, p99, slowest = await overhead(200)
-    print("\nbot overhead, instant model, streaming off, 200 people at once:")
-    print(
-        f"median {median * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, slowest {slowest * 1000:.0f} ms"
-    )
 
 
 if __name__ == "__main__":
