@@ -96,6 +96,7 @@ async def chat_in_terminal(
             services.dispatcher, recovery_config(settings), channels=lambda _: channel
         )
         await recovery.run(sole_worker=True)
+        replies: set[asyncio.Task[None]] = set()  # chat texts whose reply is still coming
         while True:
             stdout.write("> ")
             stdout.flush()
@@ -109,7 +110,15 @@ async def chat_in_terminal(
                 event = Text(sender, text)
             else:
                 continue
-            await services.dispatcher.handle(event, channel)
+            # On to the next line once this one is routed, not answered: texts typed while a
+            # reply is written form a burst, as in Telegram. Commands and buttons are finished
+            # by then, so a number typed next presses the buttons they showed.
+            routed = asyncio.Event()
+            task = asyncio.create_task(services.dispatcher.handle(event, channel, routed=routed))
+            replies.add(task)
+            task.add_done_callback(replies.discard)
+            await routed.wait()
+        await asyncio.gather(*replies)  # Ctrl-D leaves once every reply is printed
     finally:
         await services.close()
         stdout.write("\nBye!\n")

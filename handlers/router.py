@@ -168,22 +168,32 @@ class Dispatcher:
             "cancel": lambda a, _, ch: self.personal.cancel(a, ch),
         }
 
-    async def handle(self, event: Event, channel: Channel) -> None:
+    async def handle(
+        self, event: Event, channel: Channel, *, routed: asyncio.Event | None = None
+    ) -> None:
         """Handle one event; a chat text that joins a burst returns once the burst is answered
-        (by this call, if it is the newest) or has been handed to a newer text's call."""
+        (by this call, if it is the newest) or has been handed to a newer text's call.
+
+        `routed` is set when the event leaves the intake lane: a command or button is then done,
+        a chat text accepted (so a caller feeding events one by one, the console, can go on and
+        let texts form a burst)."""
         arrived = asyncio.get_running_loop().time()
         event = storable(event)
         joined: tuple[_Burst, Accepted] | None = None
-        async with self.intake.hold(event.sender.tg_id):
-            try:
-                joined = await self._route(event, channel, arrived)
-            except Exception as exc:
-                log.error(
-                    "handler.failed",
-                    exc_info=exc,
-                    extra={"update": event.update_id, "kind": type(event).__name__},
-                )
-                await channel.send(Reply(t("error.generic")))
+        try:
+            async with self.intake.hold(event.sender.tg_id):
+                try:
+                    joined = await self._route(event, channel, arrived)
+                except Exception as exc:
+                    log.error(
+                        "handler.failed",
+                        exc_info=exc,
+                        extra={"update": event.update_id, "kind": type(event).__name__},
+                    )
+                    await channel.send(Reply(t("error.generic")))
+        finally:
+            if routed is not None:
+                routed.set()
         if joined is not None:
             await self._answer_when_quiet(event.sender.tg_id, *joined)
 

@@ -31,6 +31,28 @@ async def test_console_onboards_and_chats(tmp_path: Path, llm: FakeOpenAI) -> No
     assert llm.requests[-1]["messages"][-1]["content"] == "hello there"
 
 
+async def test_console_answers_lines_typed_in_a_row_together(
+    tmp_path: Path, llm: FakeOpenAI
+) -> None:
+    """As in Telegram: texts typed while a reply is on its way are one burst, one reply."""
+    env = clean_env(
+        AMIGO_MASTER_KEY=MASTER_KEY,
+        AMIGO_STORAGE__DATABASE_PATH=str(tmp_path / "amigo.db"),
+        AMIGO_LLM__BASE_URL=llm.base_url,
+        AMIGO_COMPANION__BURST_WINDOW_SECONDS="1",
+    )
+    onboarding = ["/start", "1", "1", "2", "2", "1", "1", "1"]
+    script = "\n".join([*onboarding, "hey", "so", "guess what", ""])
+    proc = await bot("console", tmp_path, env)
+    out, err = await asyncio.wait_for(proc.communicate(script.encode()), timeout=60)
+    text = out.decode()
+    assert proc.returncode == 0, err.decode()
+    assert "All set!" in text
+    assert text.count("echo:") == 1 and "echo: guess what" in text
+    chat = [m for m in llm.requests[-1]["messages"] if m["role"] == "user"]
+    assert [m["content"] for m in chat[-3:]] == ["hey", "so", "guess what"]
+
+
 async def test_without_a_master_key_one_is_created_owner_only_with_a_loud_warning(
     tmp_path: Path, llm: FakeOpenAI
 ) -> None:
