@@ -68,6 +68,19 @@ async def wait_rows(db: Path, sql: str, n: int, seconds: float = 20) -> None:
     raise AssertionError(f"timed out waiting for {n} rows of: {sql}")
 
 
+async def restart_and_expect(
+    tmp_path: Path, tg: FakeTelegram, llm: FakeOpenAI, mark: int, reply: str
+) -> None:
+    """Start the bot again; `reply` arrives, once, and nothing else since `mark`."""
+    proc = await start(tmp_path, tg, llm)
+    try:
+        await tg.wait_for_message(USER, lambda m: reply in m.text, after=mark, timeout=30)
+        await asyncio.sleep(1)  # time for a duplicate to show, if there were one
+    finally:
+        await stop(proc)
+    assert sent_to(tg, mark) == [reply]
+
+
 async def test_a_kill_after_storing_before_the_model_call_is_answered_after_the_restart(
     tmp_path: Path, tg: FakeTelegram, llm: FakeOpenAI
 ) -> None:
@@ -84,15 +97,7 @@ async def test_a_kill_after_storing_before_the_model_call_is_answered_after_the_
         await kill(proc)
     assert count(db, ACCEPTED) == 1 and count(db, REPLIES) == 0
 
-    proc = await start(tmp_path, tg, llm)
-    try:
-        await tg.wait_for_message(
-            USER, lambda m: "echo: did you get this?" in m.text, after=mark, timeout=30
-        )
-        await asyncio.sleep(1)  # time for a duplicate to show, if there were one
-    finally:
-        await stop(proc)
-    assert sent_to(tg, mark) == ["echo: did you get this?"]
+    await restart_and_expect(tmp_path, tg, llm, mark, "echo: did you get this?")
     assert len(llm.requests) == asked + 1  # asked once, after the restart
     assert count(db, ACCEPTED) == 0 and count(db, REPLIES) == 1
 
@@ -113,15 +118,7 @@ async def test_a_kill_during_the_model_call_is_answered_after_the_restart_by_ask
         await kill(proc)
     assert count(db, ACCEPTED) == 1 and count(db, REPLIES) == 0
 
-    proc = await start(tmp_path, tg, llm)
-    try:
-        await tg.wait_for_message(
-            USER, lambda m: "echo: are you still there?" in m.text, after=mark, timeout=30
-        )
-        await asyncio.sleep(1)  # time for a duplicate to show, if there were one
-    finally:
-        await stop(proc)
-    assert sent_to(tg, mark) == ["echo: are you still there?"]
+    await restart_and_expect(tmp_path, tg, llm, mark, "echo: are you still there?")
     assert len(llm.requests) == asked + 2  # asked again after the restart, once
     assert llm.requests[-1]["messages"][-1]["content"] == "are you still there?"
     assert count(db, ACCEPTED) == 0 and count(db, REPLIES) == 1
@@ -151,12 +148,6 @@ async def test_a_kill_after_the_reply_was_stored_sends_it_after_the_restart_with
     tg.clear_failures()
     assert count(db, ACCEPTED) == 1 and count(db, REPLIES) == 1
 
-    proc = await start(tmp_path, tg, llm)
-    try:
-        await tg.wait_for_message(USER, lambda m: "the stored answer" in m.text, after=mark)
-        await asyncio.sleep(1)  # time for a duplicate to show, if there were one
-    finally:
-        await stop(proc)
-    assert sent_to(tg, mark) == ["the stored answer"]
+    await restart_and_expect(tmp_path, tg, llm, mark, "the stored answer")
     assert len(llm.requests) == asked  # no new model call
     assert count(db, ACCEPTED) == 0 and count(db, REPLIES) == 1  # stored once
