@@ -13,7 +13,7 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 import safety
-from bot.config import Secrets, Settings
+from bot.config import ConfigError, Secrets, Settings, is_example_address
 from bot.llm import OpenAIChatModel, OpenAIModerator
 from bot.telegram_adapter import (
     ALLOWED_UPDATES,
@@ -34,11 +34,13 @@ from bot.telegram_adapter import (
 )
 from bot.tokens import make_counter
 from core.clock import Clock, SystemClock
+from handlers.breach import owner_reminder
 from handlers.deps import Deps, HandlerConfig, HelplineInfo
 from handlers.limits import Limits
 from handlers.ports import Channel, ChatModel
 from handlers.recovery import Recovery, RecoveryConfig
 from handlers.router import Dispatcher
+from jobs import breach as breach_job
 from jobs.retention import run_retention
 from jobs.scheduler import JobScheduler, build_scheduler
 from storage.crypto import Vault, load_or_create_key_file, parse_master_key
@@ -70,6 +72,25 @@ def master_key(settings: Settings, secrets: Secrets) -> bytes:
         print(KEY_WARNING.format(path=path), file=sys.stderr)
         log.warning("security.master_key_created")
     return key
+
+
+def refuse_example_contact(settings: Settings) -> None:
+    """The bot never tells people to write to an example address (the console may)."""
+    if is_example_address(settings.privacy.contact_email):
+        raise ConfigError(
+            "config error: privacy.contact_email: an example address is shown to users as the "
+            "privacy contact; set AMIGO_PRIVACY__CONTACT_EMAIL (or privacy.contact_email in "
+            "the config file) to an address you answer"
+        )
+
+
+def warn_if_provider_unnamed(settings: Settings) -> None:
+    """Users are told who runs the model; "OpenAI" (the default) for another server is untrue."""
+    if settings.llm.provider_unnamed:
+        log.warning(
+            "config.provider_name_unset",
+            extra={"set": "llm.provider_name", "env": "AMIGO_LLM__PROVIDER_NAME"},
+        )
 
 
 def repository(settings: Settings, vault: Vault, clock: Clock | None = None) -> SqliteRepository:
@@ -110,7 +131,7 @@ def handler_config(settings: Settings) -> HandlerConfig:
         closed_account_grace_days=settings.retention.closed_account_grace_days,
         payment_records_years=settings.retention.payment_records_years,
         safety_records_days=settings.retention.safety_records_days,
-        provider_name=settings.llm.provider_name,
+        provider_name=settings.llm.provider_label,
         default_name=settings.companion.default_name,
         default_gender=settings.companion.default_gender,
         default_tone=settings.companion.default_tone,
@@ -131,6 +152,8 @@ def handler_config(settings: Settings) -> HandlerConfig:
         default_country=settings.safety.default_country,
         staff=tuple((m.user_id, m.role) for m in settings.admin.staff),
         ban_needs_review_days=settings.admin.ban_needs_review_days,
+        consent_proof_days=settings.retention.consent_proof_days,
+        processing_log_days=settings.retention.processing_log_days,
     )
 
 
@@ -160,6 +183,7 @@ class Services:
         channels: Callable[[int], Channel] | None = None,
     ) -> Services:
         clock = clock or SystemClock()
+        warn_if_provider_unnamed(settings)
         vault = Vault(master_key(settings, secrets))
         repo = repository(settings, vault, clock)
         await repo.open()
@@ -202,6 +226,7 @@ def build_application(
     """The python-telegram-bot Application, wired to our services."""
     if not secrets.telegram_bot_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    refuse_example_contact(settings)
     # Durations from PTB (RetryAfter.retry_after, ...) as timedelta: the coming default, opted into
     # now instead of silencing the deprecation warning every 429 raises inside PTB itself.
     os.environ[PTB_TIMEDELTA] = "1"
@@ -225,6 +250,13 @@ def build_application(
         background.append(asyncio.create_task(data.dispatcher.admin.resume_broadcasts()))
         await register_commands(app.bot)
         schedulers.append(await build_scheduler(services[0].repo, settings, clock))
+        remind = owner_reminder(data.dispatcher.admin.deps, data.dispatcher.admin.staff)
+
+        async def breach_reminders() -> None:  # before a breach report's 72 hours are up
+            await breach_job.run_breach_reminders(services[0].repo, clock.now(), remind)
+
+        first = datetime.now(UTC)
+        schedulers[0].add_interval_job(breach_job.JOB, breach_reminders, breach_job.EVERY, first)
         schedulers[0].start()  # retention and backups; a run missed while down happens now
         log.info("bot.started", extra={"concurrency": CONCURRENT_UPDATES})
 

@@ -14,10 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 ENV_PREFIX = "AMIGO_"
+DEFAULT_PROVIDER = "OpenAI"
+OPENAI_HOST = "api.openai.com"
 
 
 class ConfigError(Exception):
@@ -68,7 +71,10 @@ class LLMSettings(_Section):
     )
     model: str = Field("gpt-4o-mini", description="Model name. OPENAI_MODEL overrides it.")
     provider_name: str = Field(
-        "OpenAI", description="Who runs the model, as named to users in /privacy and /mydata."
+        DEFAULT_PROVIDER,
+        description="Who runs the model, as named to users in /privacy, /mydata and /export. "
+        'Left at "OpenAI" while base_url is not OpenAI\'s, users are shown "the server at '
+        '<host>" instead and start-up warns: name who runs it.',
     )
     timeout_seconds: float = Field(
         60.0,
@@ -123,6 +129,35 @@ class LLMSettings(_Section):
             raise ValueError("reply_tokens must be at most half of context_tokens")
         return self
 
+    @property
+    def provider_unnamed(self) -> bool:
+        """provider_name left at "OpenAI" while the model runs somewhere else."""
+        return self.provider_name == DEFAULT_PROVIDER and _host(self.base_url) != OPENAI_HOST
+
+    @property
+    def provider_label(self) -> str:
+        """Who receives messages, as users are told: never "OpenAI" for a server that is not."""
+        if self.provider_unnamed:
+            return f"the server at {_host(self.base_url)}"
+        return self.provider_name
+
+
+def _host(url: str) -> str:
+    """host[:port] of a URL, without any user or password in it."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{host}:{port}" if port else host or url
+
+
+def is_example_address(address: str) -> bool:
+    """An address at an example domain (example.com, mail.example.org, x.example...)."""
+    domain = address.rpartition("@")[2].strip().lower()
+    return "example" in domain.split(".")
+
 
 class StorageSettings(_Section):
     database_path: str = Field("data/amigo.db", description="SQLite database file.")
@@ -142,7 +177,9 @@ class SecuritySettings(_Section):
 
 class PrivacySettings(_Section):
     contact_email: str = Field(
-        "privacy@example.com", description="Privacy contact shown by /privacy and /help."
+        "privacy@example.com",
+        description="Privacy contact shown by /privacy and /help. `run` refuses an address at "
+        "an example domain (the console accepts it): set your real one.",
     )
     policy_version: str = Field("2026-04-22", description="Version of the policy users accept.")
     policy_date: str = Field("April 22, 2026", description="Effective date of that version.")
@@ -159,7 +196,10 @@ class PrivacySettings(_Section):
         72, ge=1, description="Grievances are acknowledged within this many hours."
     )
     grievance_resolve_days: int = Field(
-        30, ge=1, description="Grievances are resolved within this many days."
+        30,
+        ge=1,
+        le=90,
+        description="Grievances are resolved within this many days (at most 90: longer is refused).",
     )
     policy_url: str = Field(
         "", description="Public address of the full policy; empty = /privacy sends it as a file."
@@ -184,6 +224,18 @@ class RetentionSettings(_Section):
     )
     minor_marker_days: int = Field(
         1095, ge=1, description="Days the keyed under-18 markers are kept (they block a retry)."
+    )
+    consent_proof_days: int = Field(
+        1095,
+        ge=1,
+        description="Days the proof of consent of an erased account is kept (keyed hash of the "
+        "Telegram id, purposes, choices, policy versions, times; no content, no names).",
+    )
+    processing_log_days: int = Field(
+        365,
+        ge=365,
+        description="Days processing-log entries (security events, ids and counts only) are kept "
+        "(at least one year, DPDP Rules 2025 rule 6).",
     )
     interval_minutes: int = Field(
         60,

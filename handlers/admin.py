@@ -20,6 +20,8 @@ from datetime import timedelta
 from functools import partial
 
 from handlers import admin_grievances as grievances
+from handlers import admin_requests as requests
+from handlers.breach import BreachDesk
 from handlers.broadcasts import Broadcasts
 from handlers.deps import Deps
 from handlers.events import Reply, Text
@@ -33,7 +35,6 @@ log = logging.getLogger("amigo.admin")
 REASONS = ("abuse", "safety", "support", "legal", "quality")
 REVIEW_SHOWN = 2  # messages on each side of the flagged one
 SNIPPET = 600
-TARGETS = re.compile(r"u\d+(,|$)", re.IGNORECASE)
 POLICY_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 
 Handler = Callable[["Admin", str, str, Channel], Awaitable[str]]
@@ -268,12 +269,8 @@ class Admin:
         )
 
     async def _breach(self, role: str, args: str, channel: Channel) -> str:
-        """To every account whose data is held, or only to those named: /breach u3,u7 <text>."""
-        first, _, rest = args.strip().partition(" ")
-        if TARGETS.match(first):  # looks like a list: every entry must parse, or nothing is sent
-            targets = [parse_ref(ref, "u") for ref in first.split(",")]
-            return await self.broadcasts.start("breach", rest, channel, targets)
-        return await self.broadcasts.start("breach", args, channel)
+        """The notice, the Board intimation record and the report: handlers/breach.py."""
+        return await BreachDesk(self.deps, self.broadcasts).run(args, channel)
 
     # -- policy versions (P17.1) ------------------------------------------------------------------
 
@@ -332,8 +329,28 @@ ADMIN_TABLE: tuple[AdminCommand, ...] = (
     AdminCommand("ack", (OWNER, SUPPORT), "/ack <G-000012>", grievances.ack),
     AdminCommand("reply", (OWNER, SUPPORT), "/reply <G-000012> <text>", grievances.reply),
     AdminCommand("resolve", (OWNER, SUPPORT), "/resolve <G-000012>", grievances.resolve),
+    AdminCommand("find", (OWNER, SUPPORT), "/find <telegram id> <reason>", requests.find),
+    AdminCommand(
+        "exportfor",
+        (OWNER, SUPPORT),
+        "/exportfor <u34> <chat|email> <reason>",
+        requests.export_for,
+    ),
+    AdminCommand("erasefor", (OWNER,), "/erasefor <u34> <reason>", requests.erase_for),
+    AdminCommand(
+        "nominee",
+        (OWNER,),
+        "/nominee <u34> show <reason> | <export|erase> <death|incapacity> <reason>",
+        requests.nominee,
+    ),
+    AdminCommand("unminor", (OWNER,), "/unminor <telegram id> <reason>", requests.unminor),
     AdminCommand("broadcast", (OWNER,), "/broadcast <service|marketing> <text>", Admin._broadcast),
-    AdminCommand("breach", (OWNER,), "/breach [u3,u7] <text>", Admin._breach),
+    AdminCommand(
+        "breach",
+        (OWNER,),
+        "/breach new | edit | preview | send <all | u3,u7> | intimated | report | filed | status",
+        Admin._breach,
+    ),
     AdminCommand(
         "policy",
         (OWNER,),

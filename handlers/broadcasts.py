@@ -29,7 +29,7 @@ BROADCAST_BATCH = 100  # recipients asked for at a time, so consent is re-read a
 BROADCAST_TEXTS: dict[BroadcastKind, str] = {
     "service": "admin.broadcast.service",
     "marketing": "admin.broadcast.marketing",
-    "breach": "admin.broadcast.breach",
+    "breach": "breach.broadcast",  # the body is the whole notice (handlers/breach.py)
     "policy": "admin.broadcast.service",
 }
 
@@ -46,17 +46,27 @@ class Broadcasts:
         self._pace = asyncio.Lock()  # one send at a time across every broadcast
 
     async def start(
-        self, kind: BroadcastKind, text: str, channel: Channel, targets: Sequence[int] = ()
+        self,
+        kind: BroadcastKind,
+        text: str,
+        channel: Channel,
+        targets: Sequence[int] = (),
+        *,
+        breach: int | None = None,
     ) -> str:
         """Record the broadcast, answer at once, and send it from a background task, so the
-        operator's per-user lock is not held for the minutes a large broadcast takes."""
+        operator's per-user lock is not held for the minutes a large broadcast takes. A breach
+        notice names its breach record, so the record lists every sending and its counts."""
         text = text.strip()
         if not text:
             raise BadArguments(t("admin.need_text"))
         if self.deps.channels is None:
             raise BadArguments(t("admin.no_transport"))
         repo = self.deps.repo
-        broadcast_id = await repo.create_broadcast(kind, text, targets)
+        if breach is None:
+            broadcast_id = await repo.create_broadcast(kind, text, targets)
+        else:
+            broadcast_id = await repo.create_breach_notice(breach, text, targets)
         n = await repo.count_broadcast_recipients(broadcast_id, kind)
         seconds = math.ceil(n * BROADCAST_PAUSE_SECONDS)
         await channel.send(

@@ -87,12 +87,10 @@ class Deletion:
             await channel.send(self._confirm(text, data))
         elif value == "acct":
             held = await repo.inventory(account.id)
-            text = t(
-                "delete.confirm.account",
-                n=held.messages,
-                payments=held.payment_records,
-                years=self.deps.config.payment_records_years,
+            kept = self._kept(
+                "delete.kept.will_stay", payments=held.payment_records, safety=held.safety_records
             )
+            text = t("delete.confirm.account", n=held.messages, kept=kept)
             await channel.send(self._confirm(text, f"delok:acct.{stamp(account.created_at)}"))
 
     @staticmethod
@@ -110,6 +108,7 @@ class Deletion:
         token, *bounds = rest.split(".")
         deleted: Deleted | None = None
         kept_newer = False
+        safety_kept = 0
         if scope.startswith("c"):
             shown = {c.id: c for c in await repo.conversations(account.id)}.get(
                 _int(scope[1:]) or -1
@@ -128,6 +127,7 @@ class Deletion:
         elif token != stamp(account.created_at):
             pass
         elif scope == "acct":  # the whole account goes, by design: no bounds
+            safety_kept = (await repo.inventory(account.id)).safety_records
             deleted = await repo.delete_account(account.id)
         elif scope == "all" and (await repo.inventory(account.id)).conversations:
             if not bounds:  # as above
@@ -145,18 +145,33 @@ class Deletion:
         if deleted is None or not (deleted.account or deleted.conversations or deleted.messages):
             await channel.send(Reply(t("delete.nothing"), edit=True))
             return
-        await channel.send(Reply(self._report(deleted, kept_newer=kept_newer), edit=True))
+        report = self._report(deleted, kept_newer=kept_newer, safety_kept=safety_kept)
+        await channel.send(Reply(report, edit=True))
 
-    def _report(self, deleted: Deleted, *, kept_newer: bool = False) -> str:
-        years = self.deps.config.payment_records_years
+    def _kept(self, head: str, *, payments: int, safety: int) -> str:
+        """Exactly what stays after an account is deleted, why, and for how long (from config)."""
+        cfg = self.deps.config
+        lines = [t(head)]
+        if payments:
+            lines.append(
+                t("delete.kept.payments", payments=payments, years=cfg.payment_records_years)
+            )
+        if safety:
+            lines.append(t("delete.kept.safety", safety=safety, days=cfg.safety_records_days))
+        lines.append(t("delete.kept.consent_proof", days=cfg.consent_proof_days))
+        lines.append(t("delete.kept.tombstone", days=cfg.closed_account_grace_days))
+        lines.append(t("delete.kept.log", days=cfg.processing_log_days))
+        return "\n".join(lines)
+
+    def _report(self, deleted: Deleted, *, kept_newer: bool = False, safety_kept: int = 0) -> str:
         if deleted.account:
             head = t("delete.done_account", conversations=deleted.conversations, n=deleted.messages)
         else:
             head = t("delete.done", conversations=deleted.conversations, n=deleted.messages)
         kept = (
-            t("delete.kept_payments", payments=deleted.payment_records_kept, years=years)
-            if deleted.payment_records_kept
-            else t("delete.kept_nothing")
+            self._kept(
+                "delete.kept.stays", payments=deleted.payment_records_kept, safety=safety_kept
+            )
             if deleted.account
             else ""
         )

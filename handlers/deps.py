@@ -59,6 +59,10 @@ class HandlerConfig:
     staff: tuple[tuple[int, str], ...] = ()
     """(Telegram user id, role) of everyone who may use the admin commands."""
     ban_needs_review_days: int = 30
+    consent_proof_days: int = 1095
+    """How long the proof of consent of an erased account is kept (retention.consent_proof_days)."""
+    processing_log_days: int = 365
+    """How long processing-log entries are kept (retention.processing_log_days)."""
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,35 @@ from pathlib import Path
 from typing import IO, Any
 
 from handlers.deps import HandlerConfig
+from handlers.texts import t
 from storage.base import Repository
 from storage.models import Account
 
 FORMAT = "amigo-export"
 VERSION = 1
+
+
+def recipients(config: HandlerConfig, *, moderated: bool) -> list[dict[str, str]]:
+    """Every party outside Amigo that receives a person's data, and why: the model provider,
+    Telegram (it carries every message), and the moderation endpoint when one reads messages
+    (`Deps.moderator`). /privacy, /mydata and /export all show this list."""
+    provider = config.provider_name
+    found = [
+        {"name": provider, "purpose": t("recipient.model.purpose")},
+        {"name": t("recipient.telegram.name"), "purpose": t("recipient.telegram.purpose")},
+    ]
+    if moderated:
+        name = t("recipient.moderation.name", name=provider)
+        found.append({"name": name, "purpose": t("recipient.moderation.purpose")})
+    return found
+
+
+def recipient_lines(config: HandlerConfig, *, moderated: bool) -> str:
+    """The same list as lines of a screen."""
+    lines = [t("recipient.model", name=config.provider_name), t("recipient.telegram")]
+    if moderated:
+        lines.append(t("recipient.moderation", name=config.provider_name))
+    return "\n".join(lines)
 
 
 def _when(value: datetime | None) -> str | None:
@@ -40,15 +64,22 @@ def _plain(value: Any) -> Any:
 
 
 async def write_export(
-    repo: Repository, account: Account, config: HandlerConfig, now: datetime, *, policy_version: str
+    repo: Repository,
+    account: Account,
+    config: HandlerConfig,
+    now: datetime,
+    *,
+    policy_version: str,
+    moderated: bool = False,
 ) -> Path:
-    """Write the export to an owner-only temporary file and return its path; the caller removes it."""
+    """Write the export to an owner-only temporary file and return its path; the caller removes it.
+    `moderated`: a moderation endpoint reads messages (`Deps.moderator`), so it is a recipient."""
     fd, name = tempfile.mkstemp(prefix="amigo-export-", suffix=".json")
     os.fchmod(fd, 0o600)
     path = Path(name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            await _write(out, repo, account, config, now, policy_version)
+            await _write(out, repo, account, config, now, policy_version, moderated)
     except BaseException:
         path.unlink(missing_ok=True)  # noqa: ASYNC240 - a local temporary file
         raise
@@ -62,6 +93,7 @@ async def _write(
     config: HandlerConfig,
     now: datetime,
     policy_version: str,
+    moderated: bool,
 ) -> None:
     uid = account.id
     companion = await repo.companion(uid)
@@ -90,7 +122,7 @@ async def _write(
         "safety_records": [_plain(asdict(r)) for r in await repo.safety_records(uid)],
         "payment_records": [_plain(asdict(r)) for r in await repo.payment_records(uid)],
         "staff_accesses": [_plain(asdict(a)) for a in await repo.staff_accesses(uid)],
-        "recipients": [{"name": config.provider_name, "purpose": "generating replies"}],
+        "recipients": recipients(config, moderated=moderated),
     }
     out.write(json.dumps(head, ensure_ascii=False, indent=1)[:-2])  # reopen the object
     out.write(',\n "conversations": [')

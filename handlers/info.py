@@ -7,6 +7,7 @@ from importlib import resources
 from handlers.commands import COMMANDS
 from handlers.deps import Deps
 from handlers.events import Button, Document, Reply
+from handlers.export import recipient_lines
 from handlers.ports import Channel
 from handlers.texts import POLICY_SUMMARY, PURPOSES, t
 
@@ -45,7 +46,7 @@ class Info:
         text = t(
             "privacy",
             summary=POLICY_SUMMARY,
-            provider=cfg.provider_name,
+            recipients=recipient_lines(cfg, moderated=self.deps.moderator is not None),
             contact=cfg.privacy_contact,
             policy=cfg.policy_url or "↓",
             version=policy.version,

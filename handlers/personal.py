@@ -41,7 +41,9 @@ class Personal:
 
     # -- typed answers ---------------------------------------------------------------------------
 
-    async def await_text(self, account: Account, what: str, channel: Channel) -> None:
+    async def await_text(
+        self, account: Account, what: str, channel: Channel, **values: object
+    ) -> None:
         await self.deps.repo.set_awaiting(account.id, what)
         prompts = {
             "profile.display_name": "profile.ask.display_name",
@@ -50,7 +52,8 @@ class Personal:
             "nominee": "nominee.ask",
             "grievance": "grievance.ask",
         }
-        await channel.send(Reply(t(prompts[what]), buttons=((Button(t("btn.cancel"), "cancel"),),)))
+        prompt = t(prompts[what], **values)
+        await channel.send(Reply(prompt, buttons=((Button(t("btn.cancel"), "cancel"),),)))
 
     async def on_awaited_text(self, account: Account, text: str, channel: Channel) -> None:
         """The answer to whatever `account.awaiting` asked for."""
@@ -222,7 +225,14 @@ class Personal:
         if args:
             await self._open_grievance(account, args, channel)
         else:
-            await self.await_text(account, "grievance", channel)
+            cfg = self.deps.config
+            await self.await_text(
+                account,
+                "grievance",
+                channel,
+                ack=cfg.grievance_ack_hours,
+                days=cfg.grievance_resolve_days,
+            )
 
     async def _open_grievance(self, account: Account, text: str, channel: Channel) -> None:
         cfg = self.deps.config
@@ -244,6 +254,7 @@ class Personal:
             ticket=ticket.ticket,
             ack=fmt_time(ticket.ack_due),
             resolve=fmt_time(ticket.resolve_due),
+            days=cfg.grievance_resolve_days,
             contact=cfg.privacy_contact,
         )
         await channel.send(Reply(reply))

@@ -29,7 +29,8 @@ class PolicyGate:
         if account.policy_version == current.version:
             return True
         if not account.policy_version:
-            await channel.send(Rights.terms_withdrawn_reply("consent.chat_blocked"))
+            notice = await Rights(self.deps).terms_withdrawn_notice(account, "consent.chat_blocked")
+            await channel.send(notice)
             return False
         values = {"version": current.version, "date": current.date, "summary": current.summary}
         if await policy.needs_acceptance(account.policy_version):

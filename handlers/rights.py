@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from handlers.deps import Deps
 from handlers.events import Button, Document, Reply
-from handlers.export import VERSION, compress_if_large, write_export
+from handlers.export import VERSION, compress_if_large, recipient_lines, write_export
 from handlers.ports import Channel
 from handlers.texts import t
 from storage.models import AUTODELETE_CHOICES, Account, ConsentRecord, Purpose
@@ -30,6 +30,26 @@ def fmt_time(value: datetime) -> str:
 def latest(consents: Sequence[ConsentRecord]) -> dict[Purpose, ConsentRecord]:
     """The current state of each purpose: its newest ledger row."""
     return {c.purpose: c for c in consents}
+
+
+async def send_export(deps: Deps, account: Account, channel: Channel, caption: str) -> bool:
+    """Write the account's export, send it to `channel` as one document and remove the files;
+    True when it arrived. /export and an export on the person's behalf (admin_requests.py)."""
+    now = deps.clock.now()
+    policy = await deps.policy.current()
+    moderated = deps.moderator is not None
+    path = await write_export(
+        deps.repo, account, deps.config, now, policy_version=policy.version, moderated=moderated
+    )
+    sent, delivered = path, False
+    try:
+        sent = await asyncio.to_thread(compress_if_large, path)
+        name = f"amigo-export-{now:%Y%m%d}.json" + (".gz" if sent != path else "")
+        delivered = await channel.send(Reply(caption, document=Document(name, path=sent)))
+    finally:
+        for file in {path, sent}:
+            file.unlink(missing_ok=True)
+    return delivered
 
 
 class Rights:
@@ -63,6 +83,7 @@ class Rights:
                 t("mydata.safety", n=held.safety_records, days=cfg.safety_records_days),
                 t("mydata.payments", n=held.payment_records, years=cfg.payment_records_years),
                 t("mydata.after_deletion", days=cfg.closed_account_grace_days),
+                t("mydata.consent_proof", days=cfg.consent_proof_days),
             ]
         )
         consents = "\n".join(
@@ -84,7 +105,7 @@ class Rights:
             "mydata",
             categories=categories,
             consents=consents,
-            provider=cfg.provider_name,
+            recipients=recipient_lines(cfg, moderated=self.deps.moderator is not None),
             accesses=access_lines,
         )
         await channel.send(Reply(text))
@@ -98,17 +119,9 @@ class Rights:
                 Reply(t("export.too_soon", hours=cfg.export_interval_hours, when=when))
             )
             return
-        policy = await self.deps.policy.current()
-        path = await write_export(self.deps.repo, account, cfg, now, policy_version=policy.version)
-        sent, delivered = path, False
-        try:
-            sent = await asyncio.to_thread(compress_if_large, path)
-            name = f"amigo-export-{now:%Y%m%d}.json" + (".gz" if sent != path else "")
-            caption = t("export.caption", version=VERSION)
-            delivered = await channel.send(Reply(caption, document=Document(name, path=sent)))
-        finally:
-            for file in {path, sent}:
-                file.unlink(missing_ok=True)
+        delivered = await send_export(
+            self.deps, account, channel, t("export.caption", version=VERSION)
+        )
         if not delivered:  # only an export that arrived counts against the interval
             log.warning("export.undelivered", extra={"uid": account.id})
             await channel.send(Reply(t("export.failed")))
@@ -140,7 +153,8 @@ class Rights:
             )
             buttons.append((Button(label, f"cons:{key}"),))
         buttons.append((Button(t("consent.withdraw_terms"), "cons:terms"),))
-        await channel.send(Reply(t("consent.show", lines=lines), buttons=tuple(buttons)))
+        days = self.deps.config.closed_account_grace_days
+        await channel.send(Reply(t("consent.show", lines=lines, days=days), buttons=tuple(buttons)))
 
     async def toggle(self, account: Account, key: str, channel: Channel) -> None:
         repo, version = self.deps.repo, (await self.deps.policy.current()).version
@@ -148,7 +162,7 @@ class Rights:
             await repo.record_consent(account.id, Purpose.TERMS, False, version)
             await repo.set_policy_version(account.id, "")
             log.info("consent.terms_withdrawn", extra={"uid": account.id})
-            await channel.send(self.terms_withdrawn_reply())
+            await channel.send(await self.terms_withdrawn_notice(account))
             return
         purpose = OPTIONAL.get(key)
         if purpose is None:
@@ -163,13 +177,22 @@ class Rights:
         )
         await channel.send(Reply(text))
 
+    async def terms_withdrawn_notice(
+        self, account: Account, key: str = "consent.terms_withdrawn"
+    ) -> Reply:
+        """Chat has stopped; the account is erased on the date shown (the grace after the
+        withdrawal, as for a deleted account) unless the Terms are accepted again before."""
+        withdrawn = await self.deps.repo.terms_withdrawn_at(account.id) or self.deps.clock.now()
+        erase_on = withdrawn + timedelta(days=self.deps.config.closed_account_grace_days)
+        return self.terms_withdrawn_reply(key, date=fmt_day(erase_on))
+
     @staticmethod
-    def terms_withdrawn_reply(key: str = "consent.terms_withdrawn") -> Reply:
+    def terms_withdrawn_reply(key: str, *, date: str) -> Reply:
         buttons = (
             (Button(t("consent.accept_again"), "pol:accept"),),
             (Button(t("consent.delete_account"), "del:acct"),),
         )
-        return Reply(t(key), buttons=buttons)
+        return Reply(t(key, date=date), buttons=buttons)
 
     # -- disappearing chats ----------------------------------------------------------------------
 

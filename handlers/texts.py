@@ -8,6 +8,13 @@ Over 400 lines on purpose: it is data, and one file is what a reviewer or transl
 
 from __future__ import annotations
 
+# The route to complain, after our own grievance route (DPDP Act 2023, s. 13(3)); every screen that
+# summarises the notice ends with it.
+COMPLAIN = (
+    "Complaints: raise a grievance with us first (/grievance, or write to the privacy contact); "
+    "if we don't resolve it, you can complain to the Data Protection Board of India."
+)
+
 EN: dict[str, str] = {
     # -- onboarding ----------------------------------------------------------------------------
     "age.ask": (
@@ -27,8 +34,9 @@ EN: dict[str, str] = {
     "terms.ask": (
         "Here is the short version of our privacy policy:\n\n{summary}\n\n"
         "Questions or requests: {contact}\n"
-        "Full policy: {policy}\n\n"
-        "To chat, please accept the Terms and Privacy Policy."
+        "Full policy: {policy}\n"
+        + COMPLAIN
+        + "\n\nTo chat, please accept the Terms and Privacy Policy."
     ),
     "terms.accept": "I accept",
     "terms.decline": "I don't accept",
@@ -108,15 +116,27 @@ EN: dict[str, str] = {
     "help.unknown": "I don't know that command.",
     "privacy": (
         "Your privacy, in short:\n\n{summary}\n\n"
-        "Your messages are sent to our AI model provider ({provider}) to generate replies.\n"
+        "Who receives your data:\n{recipients}\n\n"
         "Privacy contact: {contact}\n"
-        "Full policy: {policy} (version {version})"
+        "Full policy: {policy} (version {version})\n\n" + COMPLAIN
     ),
+    "recipient.model": "• Our AI model provider ({name}): your recent messages, to generate replies",
+    "recipient.telegram": "• Telegram: it carries every message between you and Amigo",
+    "recipient.moderation": (
+        "• The moderation endpoint of {name}: each message you send, to check it for signs "
+        "of distress"
+    ),
+    "recipient.model.purpose": "generating replies",
+    "recipient.telegram.name": "Telegram",
+    "recipient.telegram.purpose": "carrying every message between you and Amigo",
+    "recipient.moderation.name": "{name} (moderation endpoint)",
+    "recipient.moderation.purpose": "checking each message you send for signs of distress",
     "privacy.full_policy": "Full policy",
     "privacy.policy_file_caption": "The full privacy policy, version {version}.",
     # -- privacy rights ------------------------------------------------------------------------
     "privacy.purposes": (
-        "What we use your data for, and why we may (policy section 5):\n{purposes}"
+        "What we use your data for, and why we may (policy section 5), with the basis under "
+        "India's DPDP Act 2023 (s. 6: your consent; s. 7: a legitimate use):\n{purposes}"
     ),
     "privacy.actions": "Your rights, one tap away:",
     "btn.mydata": "What you hold (/mydata)",
@@ -133,10 +153,9 @@ EN: dict[str, str] = {
     "mydata": (
         "What we hold about you, right now:\n\n{categories}\n\n"
         "Your consents:\n{consents}\n\n"
-        "Who receives your data: your messages go to {provider}, our AI model provider, to "
-        "generate replies. We don't sell or share your data otherwise.\n\n"
+        "Who receives your data:\n{recipients}\nWe don't sell or share your data otherwise.\n\n"
         "Staff access to your data:\n{accesses}\n\n"
-        "Delete anything with /delete, take a copy with /export."
+        "Delete anything with /delete, take a copy with /export.\n" + COMPLAIN
     ),
     "mydata.profile": (
         "• Profile: {n} of 3 optional fields set (display name, gender, country). "
@@ -165,8 +184,14 @@ EN: dict[str, str] = {
         "{years} years as tax law requires; detached from you if you delete your account."
     ),
     "mydata.after_deletion": (
-        "If you delete your account, everything above goes at once except payment records; "
-        "what is left of the account is purged within {days} days."
+        "If you delete your account, everything above goes at once except safety and payment "
+        "records, which stay detached from you for the periods above; what is left of the "
+        "account is purged within {days} days."
+    ),
+    "mydata.consent_proof": (
+        "After your account is erased we keep proof of your consents for {days} days, as the law "
+        "requires: a keyed code of your Telegram id (not the id itself), which consents you gave "
+        "or withdrew, the policy versions and the times. No messages, no names."
     ),
     "mydata.set": "set",
     "mydata.not_set": "none",
@@ -192,31 +217,39 @@ EN: dict[str, str] = {
     # -- consent -------------------------------------------------------------------------------
     "consent.show": (
         "Your consents (each changes in one tap, and is recorded):\n{lines}\n\n"
-        "The Terms and Privacy Policy are required to chat; withdrawing them closes your account."
+        "The Terms and Privacy Policy are required to chat. Withdrawing them stops the chat at "
+        "once, and your account is erased {days} days later, as if you had deleted it, unless "
+        "you accept them again before then."
     ),
     "consent.toggle_on": "Turn on: {purpose}",
     "consent.toggle_off": "Turn off: {purpose}",
     "consent.withdraw_terms": "Withdraw consent to the Terms",
     "consent.changed": "Done: {purpose} is now {state}. Nothing else changes for you.",
     "consent.terms_withdrawn": (
-        "You've withdrawn your consent to the Terms and Privacy Policy, so I'll stop chatting. "
-        "Your data is still here until you delete it: you can delete your account now, or accept "
-        "the Terms again to carry on."
+        "You've withdrawn your consent to the Terms and Privacy Policy, so I've stopped: your "
+        "messages to me are no longer stored or sent to the AI model.\n\n"
+        "On {date} your account will be erased, as if you had deleted it: your messages, profile, "
+        "companion, nominee and grievances go, and your encryption key is destroyed. /mydata "
+        "says what the law makes us keep after that, and for how long.\n\n"
+        "To come back, tap “Accept the Terms again” before {date}: that cancels the erasure. "
+        "Or delete your account now."
     ),
     "consent.accept_again": "Accept the Terms again",
     "consent.delete_account": "Delete my account",
     "consent.chat_blocked": (
-        "I can't chat while your consent to the Terms is withdrawn. Accept them again, or "
-        "delete your account."
+        "I can't chat while your consent to the Terms is withdrawn: your messages to me are not "
+        "stored or sent to the AI model. Your account will be erased on {date}. Accept the "
+        "Terms again before then to carry on (that cancels the erasure), or delete your "
+        "account now."
     ),
     # -- policy versions -----------------------------------------------------------------------
     "policy.changed_minor": (
         "Our privacy policy was updated (version {version}, {date}). {summary}\n"
-        "Read it with /privacy. Nothing you need to do."
+        "Read it with /privacy. Nothing you need to do.\n" + COMPLAIN
     ),
     "policy.changed_material": (
         "Our privacy policy changed in ways that matter (version {version}, {date}). {summary}\n"
-        "Please read it (/privacy) and accept it to keep chatting."
+        "Please read it (/privacy) and accept it to keep chatting.\n" + COMPLAIN
     ),
     "policy.accept": "I accept the new policy",
     "policy.accepted": "✓ Thank you. Let's carry on.",
@@ -269,10 +302,13 @@ EN: dict[str, str] = {
     "nominee.invalid": "Please send a name, a comma, then a phone number or e-mail (or /cancel).",
     "nominee.saved": "Saved: {name} is your nominee.",
     "nominee.removed": "Removed: you have no nominee now.",
-    "grievance.ask": "Tell me what's wrong, in one message (or /cancel). A person will handle it.",
+    "grievance.ask": (
+        "Tell me what's wrong, in one message (or /cancel). A person will handle it: we "
+        "acknowledge a grievance within {ack} hours and resolve it within {days} days."
+    ),
     "grievance.opened": (
         "Your grievance is ticket {ticket}. We will acknowledge it by {ack} and resolve it by "
-        "{resolve}. You can also write to {contact}."
+        "{resolve} (within {days} days). You can also write to {contact}."
     ),
     "grievance.too_long": "Please keep it under {max} characters, or write to {contact}.",
     "cancel.done": "Cancelled.",
@@ -297,9 +333,8 @@ EN: dict[str, str] = {
     ),
     "delete.confirm.account": (
         "This deletes your whole account: {n} messages, your profile, companion, consents, "
-        "nominee and grievances, and destroys your encryption key. Payment records ({payments}) "
-        "are kept {years} years as tax law requires, detached from you. It can't be undone. "
-        "Delete everything?"
+        "nominee and grievances, and destroys your encryption key. It can't be undone.\n\n"
+        "{kept}\n\nDelete everything?"
     ),
     "delete.yes": "Yes, delete",
     "delete.cancelled": "Nothing was deleted.",
@@ -311,11 +346,29 @@ EN: dict[str, str] = {
         "Your account is deleted: {conversations} conversation(s), {n} message(s), your profile, "
         "companion and settings are gone, and your encryption key is destroyed."
     ),
-    "delete.kept_payments": (
-        "Kept: {payments} payment record(s), for {years} years as tax law requires, no longer "
-        "linked to you."
+    "delete.kept.will_stay": "What stays after that, no longer linked to you:",
+    "delete.kept.stays": "What stays, no longer linked to you:",
+    "delete.kept.payments": (
+        "• {payments} payment record(s): a payment token and the amount, never card or UPI "
+        "details. Kept {years} years from each payment, because tax law requires it."
     ),
-    "delete.kept_nothing": "Nothing else about you is kept.",
+    "delete.kept.safety": (
+        "• {safety} safety record(s): a category and a time, never your words. Kept {days} days "
+        "from when each was made, to keep the service safe."
+    ),
+    "delete.kept.consent_proof": (
+        "• Proof of your consents: a keyed code of your Telegram id (not the id itself), which "
+        "consents you gave or withdrew, the policy versions and the times; no messages, no "
+        "names. Kept {days} days, because the law requires us to be able to prove consent."
+    ),
+    "delete.kept.tombstone": (
+        "• An empty record that an account existed (no Telegram id, no key, nothing you wrote), "
+        "removed within {days} days."
+    ),
+    "delete.kept.log": (
+        "• One line in our processing log saying an account was deleted: its internal number "
+        "and counts, nothing you wrote. Kept {days} days for security, as the law requires."
+    ),
     "delete.telegram_note": (
         "The copy of this chat in your Telegram app is yours: clear it with Telegram's "
         "“Delete chat”."
@@ -430,10 +483,6 @@ EN: dict[str, str] = {
         "{text}\n\n(You get news like this because you opted in. Turn it off any time with "
         "/consent.)"
     ),
-    "admin.broadcast.breach": (
-        "⚠️ Important notice about the security of your data:\n\n{text}\n\n"
-        "Questions: write to {contact}."
-    ),
     "admin.policy_args": (
         "Give a version (letters, digits, dot, dash), material or minor, and a summary of what "
         "changed."
@@ -443,6 +492,195 @@ EN: dict[str, str] = {
         "Published policy {version} ({kind}, {date}). Users are told on their next message{how}."
     ),
     "admin.policy_must_accept": " and must accept it before chatting on",
+    # -- requests on someone's behalf (staff only; handlers/admin_requests.py) ----------------
+    "requests.bad_tg_id": "“{value}” is not a Telegram user id: give the number, e.g. 123456789.",
+    "requests.found": "Telegram id → u{user}, status {status}.",
+    "requests.not_found": "No account for that Telegram id.",
+    "requests.not_found_minor": (
+        "No account for that Telegram id; it is blocked by an under-18 marker (/unminor after a "
+        "review)."
+    ),
+    "requests.closed": "u{user} is already erased. Nothing was done.",
+    "requests.export_to": (
+        "Say where the file goes: chat (the account's own chat) or email (to you, the owner, "
+        "when the request came by verified e-mail), then the reason."
+    ),
+    "requests.owner_only_email": (
+        "Only the owner may receive an export for an e-mail request. Nothing was done."
+    ),
+    "requests.unreachable": "u{user} can't be reached in their chat. Nothing was done.",
+    "requests.exported": "Export of u{user} sent to {where}.",
+    "requests.export_failed": "The export of u{user} did not arrive. Nothing is recorded as sent.",
+    "requests.export_here": (
+        "Export of u{user}, for the request {basis}. Pass it on only to the verified requester, "
+        "then delete it from this chat."
+    ),
+    "requests.erased": (
+        "u{user} erased: {conversations} conversation(s), {n} message(s); {payments} payment "
+        "record(s) kept, detached."
+    ),
+    "requests.nominee_args": (
+        "Say show <reason>, or export or erase, then death or incapacity, then the reason."
+    ),
+    "requests.no_nominee": "u{user} has no registered nominee. Nothing was done.",
+    "requests.nominee_shown": (
+        "Registered nominee of u{user}: {name}, {contact} (since {since}). Act only for a "
+        "requester who is this person. This access is logged and shown to the user."
+    ),
+    "requests.no_marker": "No under-18 marker for that Telegram id. Nothing changed.",
+    "requests.unminored": "Under-18 marker lifted: that Telegram account may pass the age gate.",
+    "requests.find_notice": (
+        "Our team looked up your account to act on a request made about it outside this chat. "
+        "Reason: {reason}\nIf you didn't expect this, write to {contact}."
+    ),
+    "requests.export_caption": (
+        "Your data export (format version {version}), sent at a request made on your behalf "
+        "outside this chat. Reason: {reason}\nIf you didn't ask for it, write to {contact}."
+    ),
+    "requests.export_email_notice": (
+        "At a request received by verified e-mail, our team exported all your data to send it to "
+        "that e-mail address. Reason: {reason}\nIf you didn't ask for it, write to {contact} at "
+        "once."
+    ),
+    "requests.erase_notice": (
+        "At a request made on your behalf outside this chat, your account and everything held "
+        "about it is being erased now. Reason: {reason}\nIf you didn't ask for it, write to "
+        "{contact}."
+    ),
+    "requests.nominee_notice": (
+        "Our team received a request from someone acting as your registered nominee{grounds}, "
+        "and will {action}. Reason: {reason}\nIf this is a mistake, write to {contact} at once."
+    ),
+    "requests.nominee_grounds": " on grounds of {basis}",
+    "requests.nominee_action.show": "first check that they are that person",
+    "requests.nominee_action.export": "give them a copy of your data",
+    "requests.nominee_action.erase": "erase your account and everything held about it now",
+    "requests.unminor_notice": (
+        "After a review by our team, this Telegram account may use Amigo again. Send /start to "
+        "begin."
+    ),
+    # -- breach (DPDP Rules 2025, rule 7; handlers/breach.py) ----------------------------------
+    "breach.help": (
+        "Breach handling, each step recorded:\n"
+        "/breach new: the notice form (send it back filled in, one field a line)\n"
+        "/breach edit: change fields of the notice, same form\n"
+        "/breach preview: the notice exactly as people will get it\n"
+        "/breach send all | u3,u7: send it to every account whose data is held, or those named\n"
+        "/breach intimated: the initial intimation to the Board was made (now)\n"
+        "/breach report: the detailed report (form, or what is recorded)\n"
+        "/breach filed: the detailed report was made to the Board (now)\n"
+        "/breach status: what is due when, and what is done\n"
+        "Add b2 after the step to act on an older breach (default: the newest)."
+    ),
+    "breach.bad_step": "Unknown step. /breach alone lists them.",
+    "breach.notice_form": (
+        "Copy this, replace each hint and send it as one message. Every field is required; a "
+        "field may run on over several lines. Optional: discovered: 2026-05-03 09:30 (UTC, when "
+        "the breach became known; default now). The detailed report is due 72 hours after it.\n\n"
+        "/breach new\n{fields}"
+    ),
+    "breach.report_form": (
+        "Copy this, replace each hint and send it as one message. Every field is required. The "
+        "notices sent to people are added from the broadcast records.\n\n/breach report\n{fields}"
+    ),
+    "breach.field.nature": "what happened (the kind of breach)",
+    "breach.field.extent": "which data, and how many people",
+    "breach.field.timing": "when it happened, and how long it lasted",
+    "breach.field.location": "where: which system, service or place",
+    "breach.field.consequences": "what it may mean for the person",
+    "breach.field.mitigation": "what we have done and are doing to limit the harm",
+    "breach.field.advice": "what the person can do to protect themselves",
+    "breach.field.contact": "who answers their questions: name or role, and how to reach them",
+    "breach.field.facts": "the facts of the breach",
+    "breach.field.circumstances": "the circumstances in which it happened",
+    "breach.field.reasons": "the reasons it happened",
+    "breach.field.measures": "what was done to mitigate the risk",
+    "breach.field.responsible": "the findings about the person who caused it (a role, no name)",
+    "breach.field.remediation": "what is done so it does not happen again",
+    "breach.missing": "Missing: {fields}. Each is required, on its own line as `name: text`.",
+    "breach.unlabelled": "Start each field on its own line as `name: text` ({fields}).",
+    "breach.twice": "{field} is given twice.",
+    "breach.nothing": "No field to change was given ({fields}).",
+    "breach.bad_time": "discovered: give the UTC time as 2026-05-03 09:30, not in the future.",
+    "breach.bad_ref": "No breach {ref}. /breach status shows the newest.",
+    "breach.none": "No breach is recorded. /breach new starts one.",
+    "breach.created": (
+        "Breach B{id} recorded, became known {discovered}.\n"
+        "• Tell the Data Protection Board without delay, then /breach intimated.\n"
+        "• The detailed report is due by {due}: /breach report.\n"
+        "• Check the notice with /breach preview, then /breach send all (or u3,u7)."
+    ),
+    "breach.edited": "B{id}: changed {fields}. /breach preview shows the notice.",
+    "breach.preview": (
+        "B{id}: the notice exactly as people will get it.\n\n{notice}\n\n"
+        "Send it with /breach send all, or /breach send u3,u7 to the affected accounts only."
+    ),
+    "breach.send_whom": (
+        "Say who gets it: all (every account whose data is held) or the affected accounts, "
+        "as u3,u7."
+    ),
+    "breach.incomplete": "B{id}'s notice lacks {fields}: /breach edit adds them.",
+    "breach.intimated": "B{id}: initial intimation to the Board recorded, {at}.",
+    "breach.already": "B{id}: that was already recorded, {at}. Nothing changed.",
+    "breach.report_recorded": (
+        "B{id}: detailed report recorded. /breach report shows it for the Board; /breach filed "
+        "once it is made (due by {due})."
+    ),
+    "breach.report_first": "Record B{id}'s detailed report first: /breach report.",
+    "breach.filed": "B{id}: detailed report made to the Board, {at}{late}. No more reminders.",
+    "breach.filed_late": " (after the 72 hours: due {due})",
+    "breach.notice": (
+        "⚠️ Notice of a personal data breach\n\n"
+        "What happened: {nature}\n\n"
+        "What data, and how many people: {extent}\n\n"
+        "When: {timing}\n\n"
+        "Where: {location}\n\n"
+        "What it may mean for you: {consequences}\n\n"
+        "What we are doing: {mitigation}\n\n"
+        "What you can do: {advice}\n\n"
+        "Questions: {contact}"
+    ),
+    "breach.broadcast": "{text}",
+    "breach.report": (
+        "Detailed report to the Data Protection Board: personal data breach B{id}\n"
+        "Became known: {discovered}\n"
+        "Initial intimation: {intimation}\n\n"
+        "Facts: {facts}\n\n"
+        "Circumstances: {circumstances}\n\n"
+        "Reasons: {reasons}\n\n"
+        "Measures to mitigate the risk: {measures}\n\n"
+        "Findings about the person who caused it: {responsible}\n\n"
+        "Remediation to prevent a recurrence: {remediation}\n\n"
+        "Notices to the people affected: {notices}"
+    ),
+    "breach.notice_line": "b{broadcast} sent {at} to {whom}: {delivered} notified{sending}",
+    "breach.notice_all": "every account whose data is held",
+    "breach.notice_named": "{n} named account(s)",
+    "breach.notice_sending": " (still sending)",
+    "breach.notices_none": "none sent yet",
+    "breach.notices_total": "{notified} notification(s) in {n} sending(s):\n{lines}",
+    "breach.status": (
+        "Breach B{id}, became known {discovered} (times in UTC)\n"
+        "• Initial intimation to the Board: {intimation}\n"
+        "• Detailed report: {report}\n"
+        "• Notices to people: {notices}"
+    ),
+    "breach.intimation_done": "made {at}",
+    "breach.intimation_due": "⚠ due now, without delay (/breach intimated once made)",
+    "breach.report_filed": "made {at}",
+    "breach.report_due": "due by {due} ({left} left); {recorded}",
+    "breach.report_overdue": "⚠ OVERDUE since {due}; {recorded}",
+    "breach.report_is_recorded": "recorded {at}, not yet marked made (/breach filed)",
+    "breach.report_not_recorded": "not recorded yet (/breach report)",
+    "breach.others": "\nOther breaches whose report is not made: {refs}",
+    "breach.reminder": (
+        "⏰ Breach B{id}: the detailed report to the Data Protection Board is due by {due} "
+        "({left}).{intimation}\n/breach status shows what is done; /breach report, then "
+        "/breach filed."
+    ),
+    "breach.reminder_left": "{hours} h left",
+    "breach.reminder_overdue": "now overdue",
+    "breach.reminder_intimation": " The initial intimation is not recorded either (/breach intimated).",
     # -- commands (shown in /help and the Telegram command menu) -------------------------------
     "cmd.start": "Begin, or pick up where you left off",
     "cmd.help": "What I can do",
@@ -460,16 +698,17 @@ EN: dict[str, str] = {
     "cmd.cancel": "Stop what I'm waiting for you to type",
 }
 
-# Section 5 of the privacy policy: purposes and their lawful bases, as shown by /privacy.
-PURPOSES = """• Providing the Service (AI replies, conversation history, your companion settings): performance of contract / your consent
-• Account management (security, recovery): performance of contract
-• Payments (subscriptions, receipts, refunds): performance of contract / legal obligation
-• Safety and abuse prevention: legitimate interests / legal obligation
-• Service improvement (debugging, performance): legitimate interests
-• Model improvement, with safeguards: your consent where required
-• Communications (support replies, announcements): performance of contract / legitimate interests
-• Marketing, only if you opt in: your consent
-• Legal compliance: legal obligation"""
+# Section 5 of the privacy policy: purposes and their lawful bases, as shown by /privacy, each
+# followed by its basis under the DPDP Act 2023 (s. 6 consent, or a legitimate use of s. 7).
+PURPOSES = """• Providing the Service (AI replies, conversation history, your companion settings): performance of contract / your consent. DPDP: your consent (s. 6), given when you accept the Terms
+• Account management (security, recovery): performance of contract. DPDP: your consent (s. 6), given with the Terms
+• Payments (subscriptions, receipts, refunds): performance of contract / legal obligation. DPDP: what you give us to pay, used for that (s. 7(a)); records tax law makes us keep (s. 7(d))
+• Safety and abuse prevention: legitimate interests / legal obligation. DPDP: your consent (s. 6), given with the Terms; a threat to someone's life or health (s. 7(f)); duties under law (s. 7(d), 7(e))
+• Service improvement (debugging, performance): legitimate interests. DPDP: your consent (s. 6), given with the Terms
+• Model improvement, with safeguards: your consent where required. DPDP: your consent (s. 6), only if you opt in; withdraw it any time with /consent
+• Communications (support replies, announcements): performance of contract / legitimate interests. DPDP: your consent (s. 6), given with the Terms; answering what you asked us (s. 7(a))
+• Marketing, only if you opt in: your consent. DPDP: your consent (s. 6); withdraw it any time with /consent
+• Legal compliance: legal obligation. DPDP: a duty under law to disclose information to the State (s. 7(d)), or a court's judgment, decree or order (s. 7(e))"""
 
 # Section 2 of the privacy policy, as shown to users (kept in the project, not fetched).
 POLICY_SUMMARY = """\

@@ -37,6 +37,7 @@ async def run_backup(repo: SqliteRepository, settings: BackupConfig, now: dateti
     target = directory / backup_name(now)
     await asyncio.to_thread(copy_database, repo.path, target)
     removed = rotate(directory, now - timedelta(days=settings.keep_days))
+    await repo.record_event("backup.written", counts={"rotated": removed})  # processing log
     log.info("backup.written", extra={"rotated": removed, "bytes": target.stat().st_size})
     return target
 

@@ -40,6 +40,10 @@ class RetentionConfig(Protocol):
     @property
     def minor_marker_days(self) -> int: ...
     @property
+    def consent_proof_days(self) -> int: ...
+    @property
+    def processing_log_days(self) -> int: ...
+    @property
     def interval_minutes(self) -> int: ...
 
 
@@ -54,6 +58,8 @@ CATEGORIES = (
     "processed_updates",
     "broadcast_records",
     "job_runs",
+    "consent_proofs",
+    "processing_log",
     "export_files",
 )
 
@@ -104,12 +110,20 @@ async def run_retention(
         "job_runs": await repo.purge_job_runs(
             now, days=settings.audit_log_days, batch=batch, dry_run=dry_run
         ),
+        "consent_proofs": await repo.purge_consent_proofs(
+            now, days=settings.consent_proof_days, batch=batch, dry_run=dry_run
+        ),
+        "processing_log": await repo.purge_processing_log(
+            now, days=settings.processing_log_days, batch=batch, dry_run=dry_run
+        ),
         "export_files": purge_export_files(now, directory=export_dir, dry_run=dry_run),
     }
     if not dry_run and any(n for name, n in counts.items() if name != "export_files"):
         await repo.checkpoint()  # once: fold the WAL in and truncate it, no copy of deleted pages
     finished = now + timedelta(seconds=time.monotonic() - started)
     await repo.finish_job_run(run_id, finished, counts)
+    if not dry_run:  # a dry run processes nothing
+        await repo.record_event("retention.run", counts=counts)
     seconds = round((finished - now).total_seconds(), 3)
     log.info("retention.run", extra={"dry_run": dry_run, "seconds": seconds, **counts})
     return counts

@@ -14,10 +14,13 @@ from typing import Protocol
 from storage.models import (
     Account,
     AuditEntry,
+    Breach,
+    BreachNotice,
     Broadcast,
     BroadcastKind,
     ChatMessage,
     Companion,
+    ConsentProof,
     ConsentRecord,
     ConversationInfo,
     Deleted,
@@ -29,6 +32,7 @@ from storage.models import (
     Nominee,
     PaymentRecord,
     PolicyVersion,
+    ProcessingEvent,
     Profile,
     Purpose,
     Role,
@@ -116,8 +120,8 @@ class Repository(Protocol):
         ...
 
     async def unanswered(self, expired_by: datetime, limit: int = 1000) -> list[tuple[int, int]]:
-        """(message id, user id) of accepted messages of active accounts whose claim ended
-        before `expired_by`, oldest first."""
+        """(message id, user id) of accepted messages of active accounts (Terms not withdrawn)
+        whose claim ended before `expired_by`, oldest first."""
         ...
 
     async def claim_unanswered(
@@ -209,7 +213,46 @@ class Repository(Protocol):
         confirmation was shown (as for `delete_conversation`)."""
         ...
 
-    async def delete_account(self, user_id: int) -> Deleted: ...
+    async def delete_account(self, user_id: int) -> Deleted:
+        """Erase the account at once: its consent ledger is kept as proof (consent_proofs), the
+        key destroyed, the rest deleted; both written to the processing log."""
+        ...
+
+    async def terms_withdrawn_at(self, user_id: int) -> datetime | None:
+        """When the person withdrew their consent to the Terms (the first time since they last
+        gave it); None while it stands. Set and cleared by `record_consent` for the Terms; the
+        account is erased `closed_account_grace_days` after it (`purge_closed_accounts`)."""
+        ...
+
+    # -- proof of consent and the processing log (storage/sqlite_records.py) ---------------------
+
+    async def record_event(
+        self,
+        event: str,
+        *,
+        account_id: int | None = None,
+        counts: Mapping[str, int] | None = None,
+    ) -> None:
+        """Append a security-relevant event (one of sqlite_records.EVENTS) to the processing log:
+        ids and counts only. Storage writes most events itself; this is for the rest (backups,
+        retention runs)."""
+        ...
+
+    async def processing_log(
+        self, *, since: datetime | None = None, limit: int = 1000
+    ) -> list[ProcessingEvent]: ...
+
+    async def consent_proofs(self, tg_id: int) -> list[ConsentProof]:
+        """The proof of consent kept for erased accounts of this Telegram user, oldest first."""
+        ...
+
+    async def purge_consent_proofs(
+        self, now: datetime, *, days: int, batch: int, dry_run: bool = False
+    ) -> int: ...
+
+    async def purge_processing_log(
+        self, now: datetime, *, days: int, batch: int, dry_run: bool = False
+    ) -> int: ...
 
     # -- retention (storage/sqlite_retention.py) -------------------------------------------------
     # Each purge deletes in batches of `batch` rows, one short transaction each, skips users under
@@ -372,3 +415,60 @@ class Repository(Protocol):
     async def purge_job_runs(
         self, now: datetime, *, days: int, batch: int, dry_run: bool = False
     ) -> int: ...
+
+    # -- personal data breaches (storage/sqlite_breach.py) ---------------------------------------
+
+    async def create_breach(self, discovered_at: datetime, notice: Mapping[str, str]) -> int:
+        """A new breach record with its notice's fields; returns its id."""
+        ...
+
+    async def breach(self, breach_id: int | None = None) -> Breach | None:
+        """That breach, or the newest one when `breach_id` is None."""
+        ...
+
+    async def update_breach(
+        self, breach_id: int, notice: Mapping[str, str], discovered_at: datetime | None = None
+    ) -> None:
+        """Replace the notice's fields and, when given, when the breach became known."""
+        ...
+
+    async def record_breach_intimation(self, breach_id: int) -> bool:
+        """When the initial intimation to the Board was made (now); False if already recorded."""
+        ...
+
+    async def record_breach_report(self, breach_id: int, report: Mapping[str, str]) -> None:
+        """The detailed report's fields (replacing any recorded before)."""
+        ...
+
+    async def file_breach_report(self, breach_id: int) -> bool:
+        """When the detailed report was made to the Board (now); False if already recorded."""
+        ...
+
+    async def create_breach_notice(
+        self, breach_id: int, body: str, targets: Sequence[int] = ()
+    ) -> int:
+        """A breach broadcast carrying this breach's notice, linked to it; returns its id."""
+        ...
+
+    async def breach_notices(self, breach_id: int) -> list[BreachNotice]:
+        """Every sending of this breach's notice, oldest first, with its counts."""
+        ...
+
+    async def breaches_awaiting_report(self) -> list[Breach]:
+        """Breaches whose detailed report has not been made to the Board, oldest first."""
+        ...
+
+    async def claim_breach_reminder(self, breach_id: int, mark: str) -> bool:
+        """Record a reminder before it is sent (each once); False if already claimed."""
+        ...
+
+    # -- requests that do not come from the chat (handlers/admin_requests.py) --------------------
+
+    async def account_by_id(self, user_id: int) -> Account | None:
+        """The account with this internal id (u34), whatever its status."""
+        ...
+
+    async def lift_minor_marker(self, tg_id: int) -> bool:
+        """Remove the under-18 marker of this Telegram account (after an operator's review), so
+        its age gate may be passed again; False when there was none."""
+        ...

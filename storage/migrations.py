@@ -286,4 +286,78 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX messages_thread ON messages(conversation_id, coalesce(reply_to, id), id);
         """,
     ),
+    (
+        10,
+        """
+        -- Withdrawing the Terms stops processing at once, and the account is erased once the
+        -- closed-account grace has passed since this moment, unless the Terms are accepted
+        -- again before (which clears it). Accounts that withdrew before this version get the
+        -- full grace from now, as they were told their data stays until they delete it.
+        ALTER TABLE users ADD COLUMN terms_withdrawn_at TEXT;
+        UPDATE users SET terms_withdrawn_at = strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')
+            WHERE policy_version = '' AND status != 'closed';
+        CREATE INDEX users_terms_withdrawn ON users(terms_withdrawn_at)
+            WHERE terms_withdrawn_at IS NOT NULL;
+
+        -- Proof of consent kept after an account is erased (DPDP): the keyed hash of the
+        -- Telegram id (never the id), each consent-ledger row's purpose, choice, policy version
+        -- and time, and when the account was erased. No content, no names. Purged by retention.
+        CREATE TABLE consent_proofs (
+            id INTEGER PRIMARY KEY,
+            tg_ref BLOB NOT NULL,
+            account_id INTEGER NOT NULL,
+            purpose TEXT NOT NULL,
+            granted INTEGER NOT NULL,
+            policy_version TEXT NOT NULL,
+            at TEXT NOT NULL,
+            erased_at TEXT NOT NULL
+        );
+        CREATE INDEX consent_proofs_ref ON consent_proofs(tg_ref);
+        CREATE INDEX consent_proofs_erased ON consent_proofs(erased_at);
+
+        -- The processing log of security-relevant events (DPDP Rules 2025, rule 6): an event
+        -- name, the internal account id where there is one, and counts (JSON). Never any text.
+        CREATE TABLE processing_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            event TEXT NOT NULL,
+            account_id INTEGER,
+            counts TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX processing_log_at ON processing_log(at);
+        """,
+    ),
+    (
+        11,
+        """
+        -- A personal data breach (DPDP Rules 2025, rule 7): the notice people are sent (JSON of
+        -- its fields, the operator's words) and the record of the intimation to the Data
+        -- Protection Board. Never purged by retention.
+        CREATE TABLE breaches (
+            id INTEGER PRIMARY KEY,
+            discovered_at TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            notice TEXT NOT NULL,
+            intimated_at TEXT,
+            report TEXT,
+            report_recorded_at TEXT,
+            report_filed_at TEXT
+        );
+        CREATE INDEX breaches_unfiled ON breaches(id) WHERE report_filed_at IS NULL;
+        -- Each sending of a breach's notice: the broadcast that carried it, whose targets and
+        -- deliveries are the list of who was notified (kept as long as the audit log).
+        CREATE TABLE breach_notices (
+            broadcast_id INTEGER PRIMARY KEY,
+            breach_id INTEGER NOT NULL REFERENCES breaches(id)
+        );
+        CREATE INDEX breach_notices_breach ON breach_notices(breach_id);
+        -- Each reminder to the owners before the detailed report's deadline, claimed once.
+        CREATE TABLE breach_reminders (
+            breach_id INTEGER NOT NULL REFERENCES breaches(id),
+            mark TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (breach_id, mark)
+        );
+        """,
+    ),
 ]

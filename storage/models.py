@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
@@ -238,3 +239,60 @@ class PolicyVersion:
     material: bool
     summary: str
     published_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ConsentProof:
+    """One consent-ledger row kept as proof after its account was erased (storage/sqlite_records.py)."""
+
+    purpose: Purpose
+    granted: bool
+    policy_version: str
+    at: datetime
+    erased_at: datetime
+
+
+@dataclass(frozen=True)
+class ProcessingEvent:
+    """One processing-log entry: an event name, an internal account id at most, and counts."""
+
+    at: datetime
+    event: str
+    account_id: int | None
+    counts: Mapping[str, int]
+
+
+BREACH_REPORT_DUE = timedelta(hours=72)
+"""DPDP Rules 2025, rule 7(2)(b): the detailed report to the Board is due this long after the
+breach became known (or later, if the Board allows)."""
+
+
+@dataclass(frozen=True)
+class Breach:
+    """A personal data breach: the notice for the people affected and the Board intimation record.
+    `notice` and `report` map field names to the operator's words (handlers/breach.py names them)."""
+
+    id: int
+    discovered_at: datetime
+    created_at: datetime
+    notice: Mapping[str, str]
+    intimated_at: datetime | None = None
+    report: Mapping[str, str] | None = None
+    report_recorded_at: datetime | None = None
+    report_filed_at: datetime | None = None
+
+    @property
+    def report_due(self) -> datetime:
+        return self.discovered_at + BREACH_REPORT_DUE
+
+
+@dataclass(frozen=True)
+class BreachNotice:
+    """One sending of a breach's notice: its broadcast, how many accounts it named (0: everyone
+    whose data is held) and how many deliveries were made."""
+
+    broadcast_id: int
+    created_at: datetime
+    targets: int
+    delivered: int
+    finished_at: datetime | None

@@ -24,8 +24,11 @@ from storage.sqlite_admin import AdminQueries
 from storage.sqlite_base import dt as _dt
 from storage.sqlite_base import next_id
 from storage.sqlite_base import ts as _ts
+from storage.sqlite_breach import BreachQueries
 from storage.sqlite_operator import OperatorQueries
 from storage.sqlite_pipeline import PipelineQueries
+from storage.sqlite_records import RecordsQueries, log_event
+from storage.sqlite_requests import RequestQueries
 from storage.sqlite_rights import RightsQueries
 from storage.sqlite_safety import SafetyQueries
 from storage.sqlite_training import TrainingQueries
@@ -34,7 +37,15 @@ log = logging.getLogger("amigo.storage")
 
 
 class SqliteRepository(
-    PipelineQueries, TrainingQueries, OperatorQueries, AdminQueries, SafetyQueries, RightsQueries
+    PipelineQueries,
+    TrainingQueries,
+    OperatorQueries,
+    AdminQueries,
+    SafetyQueries,
+    RightsQueries,
+    BreachQueries,
+    RequestQueries,
+    RecordsQueries,
 ):
     """Accounts, consent ledger, companion and conversations."""
 
@@ -45,6 +56,10 @@ class SqliteRepository(
             f"SELECT {_ACCOUNT_COLUMNS} FROM users WHERE tg_ref = ?",
             (self._vault.pseudonym("tg", tg_id),),
         )
+        return _account(rows[0]) if rows else None
+
+    async def account_by_id(self, user_id: int) -> Account | None:
+        rows = await self._read(f"SELECT {_ACCOUNT_COLUMNS} FROM users WHERE id = ?", (user_id,))
         return _account(rows[0]) if rows else None
 
     async def create_account(
@@ -80,6 +95,7 @@ class SqliteRepository(
                     " VALUES (?, ?, 1, ?, ?)",
                     (user_id, purpose, policy_version, _ts(at)),
                 )
+            await log_event(db, now, "account.created", user_id)
         log.info("account.created", extra={"uid": user_id})
         account = await self.find_account(tg_id)
         assert account is not None
@@ -98,12 +114,21 @@ class SqliteRepository(
     async def record_consent(
         self, user_id: int, purpose: Purpose, granted: bool, policy_version: str
     ) -> None:
+        """A ledger row. For the Terms it also starts (withdrawn: the first time only, so the
+        erasure date told stays put) or cancels (given again) the erasure after the grace."""
+        now = _ts(self._clock.now())
         async with self.transaction() as db:
             await db.execute(
                 "INSERT INTO consents (user_id, purpose, granted, policy_version, created_at)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (user_id, purpose, int(granted), policy_version, _ts(self._clock.now())),
+                (user_id, purpose, int(granted), policy_version, now),
             )
+            if purpose == Purpose.TERMS:
+                await db.execute(
+                    "UPDATE users SET terms_withdrawn_at ="
+                    " CASE WHEN ? THEN NULL ELSE coalesce(terms_withdrawn_at, ?) END WHERE id = ?",
+                    (int(granted), now, user_id),
+                )
 
     async def consents(self, user_id: int) -> Sequence[ConsentRecord]:
         rows = await self._read(

@@ -55,7 +55,8 @@ class PipelineQueries(SqliteBase):
             # Through the small partial index of accepted messages, never a scan of every user's.
             "SELECT m.id, m.user_id FROM messages m INDEXED BY messages_accepted"
             " WHERE m.status = 'accepted' AND (m.claimed_until IS NULL OR m.claimed_until < ?)"
-            " AND (SELECT status FROM users WHERE id = m.user_id) = ? ORDER BY m.id LIMIT ?",
+            " AND (SELECT status = ? AND terms_withdrawn_at IS NULL FROM users"
+            " WHERE id = m.user_id) ORDER BY m.id LIMIT ?",
             (ts(expired_by), Status.ACTIVE, limit),
         )
         return [(int(r[0]), int(r[1])) for r in rows]

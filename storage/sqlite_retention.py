@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +23,7 @@ import aiosqlite
 
 from storage.models import AUTODELETE_CHOICES, Hold, JobRun, Status
 from storage.sqlite_base import SqliteBase, dt, ts
+from storage.sqlite_records import keep_consent_proof, log_event
 
 log = logging.getLogger("amigo.storage")
 
@@ -45,6 +47,12 @@ def years_before(now: datetime, years: int) -> datetime:
 _CLOSED_DUE = (
     f"u.status = '{Status.CLOSED.value}' AND u.closed_at IS NOT NULL AND u.closed_at < ?"
     f" AND {not_held('u.id')}"
+)
+# Accounts whose consent to the Terms was withdrawn more than the grace ago: erased like /delete
+# (proof of consent kept, key destroyed), with closed_at the withdrawal, so the same run purges them.
+_WITHDRAWN_DUE = (
+    f"u.status != '{Status.CLOSED.value}' AND u.terms_withdrawn_at IS NOT NULL"
+    f" AND u.terms_withdrawn_at < ? AND {not_held('u.id')}"
 )
 # What a closed account may still hold (delete_account already emptied most of it), biggest first.
 # Payment and safety records are not here: deleting the users row detaches them (ON DELETE SET NULL)
@@ -106,10 +114,17 @@ class RetentionQueries(SqliteBase):
         self, now: datetime, *, grace_days: int, batch: int, dry_run: bool = False
     ) -> int:
         """Accounts closed more than `grace_days` ago: whatever still references them, then the
-        tombstone row itself (P11.1). Returns the number of accounts (rows removed are logged)."""
+        tombstone row itself (P11.1). Accounts whose consent to the Terms was withdrawn more than
+        `grace_days` ago are erased first and go in the same run. Returns the number of accounts
+        (rows removed are logged)."""
         cutoff = (ts(now - timedelta(days=grace_days)),)
         if dry_run:
-            return await self._count(f"SELECT u.id FROM users u WHERE {_CLOSED_DUE}", cutoff)
+            return await self._count(
+                f"SELECT u.id FROM users u WHERE {_CLOSED_DUE}"
+                f" UNION ALL SELECT u.id FROM users u WHERE {_WITHDRAWN_DUE}",
+                cutoff * 2,
+            )
+        await self._erase_withdrawn(now, cutoff[0], batch)
         rows = 0
         for table in _ACCOUNT_TABLES:  # users first (CROSS JOIN): few due accounts, indexed rows
             rows += await self._delete_batches(
@@ -132,8 +147,42 @@ class RetentionQueries(SqliteBase):
             "users", "id", f"SELECT u.id FROM users u WHERE {_CLOSED_DUE}", cutoff, batch
         )
         if accounts:
+            async with self.transaction() as db:
+                await log_event(db, now, "account.purged", counts={"accounts": accounts})
             log.info("retention.closed_accounts", extra={"accounts": accounts, "rows": rows})
         return accounts
+
+    async def _erase_withdrawn(self, now: datetime, cutoff: str, batch: int) -> None:
+        """Each account due after a Terms withdrawal, in one short transaction: its consent ledger
+        kept as proof, then erased, its key destroyed and its Telegram reference replaced, as
+        /delete does; it becomes a tombstone closed at the withdrawal, so the batched purge of
+        closed accounts removes the rest of it right after."""
+        while True:
+            due = await self._read(
+                f"SELECT u.id, u.terms_withdrawn_at FROM users u WHERE {_WITHDRAWN_DUE}"
+                " ORDER BY u.id LIMIT ?",
+                (cutoff, batch),
+            )
+            for user_id, withdrawn_at in due:
+                async with self.transaction() as db:
+                    proofs = await keep_consent_proof(db, user_id, now)
+                    for table in ("consents", "keys.user_keys"):
+                        await db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
+                    await db.execute(
+                        "UPDATE users SET tg_ref = ?, chat_enc = x'', status = ?, step = NULL,"
+                        " awaiting = NULL, conversation_id = NULL, terms_withdrawn_at = NULL,"
+                        " closed_at = ? WHERE id = ?",
+                        (secrets.token_bytes(32), Status.CLOSED, withdrawn_at, user_id),
+                    )
+                    await log_event(db, now, "key.destroyed", user_id)
+                    await log_event(
+                        db, now, "account.erased", user_id, {"terms_withdrawn": 1, "proofs": proofs}
+                    )
+                self.forget_key(user_id)
+                log.info("retention.terms_withdrawn_erased", extra={"uid": user_id})
+            if len(due) < batch:
+                return
+            await asyncio.sleep(0)
 
     async def purge_payment_records(
         self, now: datetime, *, years: int, batch: int, dry_run: bool = False
@@ -232,11 +281,41 @@ class RetentionQueries(SqliteBase):
         self, now: datetime, *, days: int, batch: int, dry_run: bool = False
     ) -> int:
         """Finished broadcasts (with their delivery and target rows) older than `days`; the audit
-        log keeps that they happened."""
+        log keeps that they happened. Breach notices are never purged here: their targets and
+        deliveries are the list of who was notified, part of the breach record (DPDP rule 7),
+        which is kept at least as long as the audit log (storage/sqlite_breach.py)."""
         return await self._purge(
             "broadcasts",
             "id",
-            "SELECT b.id FROM broadcasts b WHERE b.finished_at IS NOT NULL AND b.finished_at < ?",
+            "SELECT b.id FROM broadcasts b WHERE b.finished_at IS NOT NULL AND b.finished_at < ?"
+            " AND b.kind != 'breach'",
+            (ts(now - timedelta(days=days)),),
+            batch,
+            dry_run,
+        )
+
+    async def purge_consent_proofs(
+        self, now: datetime, *, days: int, batch: int, dry_run: bool = False
+    ) -> int:
+        """Proof of consent of erased accounts, `days` after the erasure."""
+        return await self._purge(
+            "consent_proofs",
+            "id",
+            "SELECT c.id FROM consent_proofs c WHERE c.erased_at < ?"
+            f" AND {not_held('c.account_id')}",
+            (ts(now - timedelta(days=days)),),
+            batch,
+            dry_run,
+        )
+
+    async def purge_processing_log(
+        self, now: datetime, *, days: int, batch: int, dry_run: bool = False
+    ) -> int:
+        """Processing-log entries older than `days` (at least a year: DPDP Rules 2025, rule 6)."""
+        return await self._purge(
+            "processing_log",
+            "id",
+            f"SELECT p.id FROM processing_log p WHERE p.at < ? AND {not_held('p.account_id')}",
             (ts(now - timedelta(days=days)),),
             batch,
             dry_run,

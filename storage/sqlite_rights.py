@@ -30,6 +30,7 @@ from storage.models import (
     Status,
 )
 from storage.sqlite_base import dt, ts
+from storage.sqlite_records import keep_consent_proof, log_event
 from storage.sqlite_retention import RetentionQueries
 
 log = logging.getLogger("amigo.storage")
@@ -53,10 +54,14 @@ class RightsQueries(RetentionQueries):
             await db.execute("UPDATE users SET autodelete_days = ? WHERE id = ?", (days, user_id))
 
     async def mark_exported(self, user_id: int) -> None:
+        now = self._clock.now()
         async with self.transaction() as db:
-            await db.execute(
-                "UPDATE users SET last_export_at = ? WHERE id = ?", (ts(self._clock.now()), user_id)
-            )
+            await db.execute("UPDATE users SET last_export_at = ? WHERE id = ?", (ts(now), user_id))
+            await log_event(db, now, "export.sent", user_id)
+
+    async def terms_withdrawn_at(self, user_id: int) -> datetime | None:
+        rows = await self._read("SELECT terms_withdrawn_at FROM users WHERE id = ?", (user_id,))
+        return dt(rows[0][0]) if rows and rows[0][0] else None
 
     # -- profile and nominee ---------------------------------------------------------------------
 
@@ -212,12 +217,14 @@ class RightsQueries(RetentionQueries):
         return [StaffAccess(dt(r[0]), r[1], r[2]) for r in rows]
 
     async def record_staff_access(self, user_id: int, role: str, reason_category: str) -> None:
+        now = self._clock.now()
         async with self.transaction() as db:
             await db.execute(
                 "INSERT INTO staff_accesses (user_id, role, reason_category, created_at)"
                 " VALUES (?, ?, ?, ?)",
-                (user_id, role, reason_category, ts(self._clock.now())),
+                (user_id, role, reason_category, ts(now)),
             )
+            await log_event(db, now, "staff.access", user_id)
 
     async def safety_records(self, user_id: int) -> Sequence[SafetyRecord]:
         rows = await self._read(
@@ -335,6 +342,7 @@ class RightsQueries(RetentionQueries):
                 (Status.CLOSED,),
             )
             removed = cur.rowcount
+            await log_event(db, self._clock.now(), "backup.restored", counts={"accounts": removed})
         if removed:
             await self.checkpoint()
         log.info("restore.keyless_purged", extra={"accounts": removed})
@@ -344,9 +352,12 @@ class RightsQueries(RetentionQueries):
         """Destroy the data key and every personal row; keep only what retention requires.
 
         The account row stays as a detached tombstone (no Telegram reference, no key) until the
-        retention job purges it; payment records stay, detached, for the legal period.
+        retention job purges it; payment and safety records stay, detached, for their periods.
+        The consent ledger is kept as proof (consent_proofs) in the same transaction.
         """
+        now = self._clock.now()
         async with self.transaction() as db:
+            proofs = await keep_consent_proof(db, user_id, now)
             cur = await db.execute("DELETE FROM messages WHERE user_id = ?", (user_id,))
             messages = cur.rowcount
             cur = await db.execute("DELETE FROM conversations WHERE user_id = ?", (user_id,))
@@ -371,9 +382,12 @@ class RightsQueries(RetentionQueries):
             await db.execute(
                 "UPDATE users SET tg_ref = ?, chat_enc = x'', status = ?, step = NULL,"
                 " awaiting = NULL, conversation_id = NULL, autodelete_days = NULL,"
-                " closed_at = ? WHERE id = ?",
-                (secrets.token_bytes(32), Status.CLOSED, ts(self._clock.now()), user_id),
+                " terms_withdrawn_at = NULL, closed_at = ? WHERE id = ?",
+                (secrets.token_bytes(32), Status.CLOSED, ts(now), user_id),
             )
+            await log_event(db, now, "key.destroyed", user_id)
+            erased = {"messages": messages, "conversations": conversations, "proofs": proofs}
+            await log_event(db, now, "account.erased", user_id, erased)
         self.forget_key(user_id)
         await self.checkpoint()
         log.info("deleted.account", extra={"uid": user_id, "messages": messages})

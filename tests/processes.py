@@ -35,11 +35,13 @@ async def bot(command: str, cwd: Path, env: dict[str, str]) -> asyncio.subproces
 
 def run_env(tg: FakeTelegram, llm: FakeOpenAI, **extra: str) -> dict[str, str]:
     """What `python -m bot run` needs to serve the fake Telegram with the fake model."""
+    # `run` refuses an example.* privacy contact; a reserved .test domain is what tests use.
+    contact = {"AMIGO_PRIVACY__CONTACT_EMAIL": "privacy@amigo.test"}
     return clean_env(
         TELEGRAM_BOT_TOKEN=tg.token,
         AMIGO_MASTER_KEY=MASTER_KEY,
         AMIGO_TELEGRAM__API_BASE_URL=tg.base_url.removesuffix("/bot"),
         AMIGO_TELEGRAM__POLL_TIMEOUT_SECONDS="1",
         AMIGO_LLM__BASE_URL=llm.base_url,
-        **extra,
+        **{**contact, **extra},
     )

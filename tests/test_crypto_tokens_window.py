@@ -145,28 +145,6 @@ def test_a_system_prompt_larger_than_the_budget_is_a_clear_error() -> None:
         )
 
 
-@pytest.mark.promise("P4.3")
-def test_payment_records_hold_only_a_token_and_limited_metadata() -> None:
-    """P4.3: the schema has no place for card or UPI details."""
-    import re
-
-    from storage.migrations import MIGRATIONS
-
-    schema = "\n".join(sql for _, sql in MIGRATIONS)
-    table = re.search(r"CREATE TABLE payments \((.*?)\);", schema, re.S)
-    assert table is not None
-    columns = {line.split()[0] for line in table.group(1).strip().splitlines() if line.strip()}
-    assert columns == {
-        "id",
-        "user_id",
-        "provider_charge_id",
-        "amount_minor",
-        "currency",
-        "status",
-        "created_at",
-    }
-
-
 @pytest.mark.promise("P12.2")
 async def test_wrapped_keys_live_outside_the_main_database_file(tmp_path: Path) -> None:
     """The master key is never stored; wrapped data keys sit in their own owner-only file."""

@@ -127,18 +127,6 @@ async def test_review_needs_a_reason_shows_the_minimum_and_appears_in_mydata(
     assert "reason_category=abuse" in str(audit[0][0]) and CANARY not in str(audit[0][0])
 
 
-@pytest.mark.promise("P6.4")
-def test_there_is_no_command_that_lists_or_searches_conversations() -> None:
-    """P6.4: no general browsing. The only content-showing command is /review (reason-bound)."""
-    for name, spec in ADMIN_COMMANDS.items():
-        assert not any(word in name for word in ("search", "browse", "list", "chats", "messages"))
-        assert "<query>" not in spec.usage
-    content_commands = {
-        n for n, s in ADMIN_COMMANDS.items() if "reason" in s.usage and "f12" in s.usage
-    }
-    assert content_commands == {"review"}
-
-
 async def test_stats_and_flags_hold_no_content_or_identities(
     staffed: Bot, tg: FakeTelegram
 ) -> None:

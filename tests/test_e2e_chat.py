@@ -244,7 +244,7 @@ async def test_privacy_shows_summary_contact_provider_and_the_full_policy(
 ) -> None:
     msg = await say(tg, ALICE, "/privacy")
     assert "We do not sell your personal data" in msg.text
-    assert "privacy@amigo.test" in msg.text and "OpenAI" in msg.text
+    assert "privacy@amigo.test" in msg.text and "the server at 127.0.0.1:" in msg.text
     msg = await tg.wait_for_message(ALICE, lambda m: "lawful" in m.text or "why we may" in m.text)
     assert "Marketing, only if you opt in: your consent" in msg.text
     doc = await press(tg, ALICE, msg, "Full policy")

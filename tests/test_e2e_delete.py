@@ -286,13 +286,16 @@ async def test_whole_account_goes_payments_stay_detached_and_start_is_afresh(
 
     confirm = await ask(tg, ALICE, t("delete.account"))
     assert "2 messages" in confirm.text and "destroys your encryption key" in confirm.text
-    assert f"Payment records (1) are kept {years} years" in confirm.text
+    assert t("delete.kept.will_stay") in confirm.text
+    assert "1 payment record(s): a payment token and the amount" in confirm.text
+    assert f"Kept {years} years from each payment" in confirm.text
+    assert "1 safety record(s)" in confirm.text and "Proof of your consents" in confirm.text
     done = await press_for_edit(tg, ALICE, confirm, t("delete.yes"))
 
     assert done.text.startswith("Your account is deleted: 1 conversation(s), 2 message(s)")
     assert "encryption key is destroyed" in done.text
-    assert f"Kept: 1 payment record(s), for {years} years" in done.text
-    assert "no longer linked to you" in done.text
+    assert t("delete.kept.stays") in done.text and f"Kept {years} years" in done.text
+    assert "1 payment record(s)" in done.text and "1 safety record(s)" in done.text
     assert t("delete.telegram_note") in done.text and t("delete.goodbye") in done.text
 
     # Nothing personal is left; the key is gone (B1); the payment stays, detached.
@@ -301,6 +304,8 @@ async def test_whole_account_goes_payments_stay_detached_and_start_is_afresh(
         db, "SELECT status, chat_enc, conversation_id FROM users WHERE id = ?", (alice,)
     ) == [("closed", b"", None)]
     assert query(db, "SELECT COUNT(*) FROM users WHERE tg_ref = ?", (old_ref,)) == [(0,)]
+    # The keyed reference stays only as the proof of consent (the ledger's rows, no content).
+    assert query(db, "SELECT DISTINCT tg_ref, account_id FROM consent_proofs") == [(old_ref, alice)]
     assert query(
         db,
         "SELECT user_id, amount_minor, currency, status FROM payments"
@@ -311,7 +316,7 @@ async def test_whole_account_goes_payments_stay_detached_and_start_is_afresh(
         (bob,)
     ]
     assert snapshot(db, bob) == bob_before
-    assert_gone_from_disk(db, [*doomed, *sealed_companion, *wrapped_key, old_ref])
+    assert_gone_from_disk(db, [*doomed, *sealed_companion, *wrapped_key])
 
     # Coming back is a brand-new start: the age question, then an empty history.
     again = await say(tg, ALICE, "/start")
@@ -332,7 +337,7 @@ async def test_whole_account_goes_payments_stay_detached_and_start_is_afresh(
 
 @pytest.mark.promise("P6.6")
 @pytest.mark.promise("B1")
-async def test_account_deleted_during_onboarding_says_nothing_else_is_kept(
+async def test_account_deleted_during_onboarding_says_exactly_what_is_kept(
     bot: Bot, tg: FakeTelegram
 ) -> None:
     db = bot.settings.storage.database_path
@@ -343,11 +348,12 @@ async def test_account_deleted_during_onboarding_says_nothing_else_is_kept(
     assert holdings(db, carol)["keys.user_keys"] == 1
 
     confirm = await ask(tg, CAROL, t("delete.account"))
-    assert "0 messages" in confirm.text and "Payment records (0)" in confirm.text
+    assert "0 messages" in confirm.text and "payment record" not in confirm.text
     done = await press_for_edit(tg, CAROL, confirm, t("delete.yes"))
 
     assert done.text.startswith("Your account is deleted: 0 conversation(s), 0 message(s)")
-    assert t("delete.kept_nothing") in done.text and "payment record" not in done.text
+    assert "payment record" not in done.text and "safety record" not in done.text
+    assert "Proof of your consents" in done.text and "processing log" in done.text
     assert t("delete.telegram_note") in done.text
     assert holdings(db, carol) == dict.fromkeys(PER_USER_TABLES, 0)
     again = await say(tg, CAROL, "/start")

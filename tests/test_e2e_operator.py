@@ -226,29 +226,45 @@ async def test_a_breach_notice_reaches_every_user_and_is_recorded(
     tmp_path: Path, tg: FakeTelegram, llm: FakeOpenAI
 ) -> None:
     """P12.4: a breach notice reaches each user whose data we hold (a banned account's too),
-    with the privacy contact; the notice is kept (broadcasts row) and audited."""
+    with its contact; the notice is kept (broadcasts row) and audited. The structured notice and
+    the Board record: tests/test_breach.py."""
     settings = operator_settings(tmp_path, tg, llm)
     db = settings.storage.database_path
     notice = "On 3 May an attacker read our backup bucket; your messages stayed encrypted."
+    fields = ("extent", "timing", "location", "consequences", "mitigation", "advice")
+    lines = (
+        "nature: " + notice,
+        *(f"{f}: some {f}" for f in fields),
+        "contact: privacy@amigo.test",
+    )
+    form = "\n".join(("/breach new", *lines))
     async with Bot(settings, tg).running():
         for user in (ALICE, BOB, CAROL):
             await onboard(tg, user)
         await write_db(db, "UPDATE users SET status = 'banned' WHERE id = 3")
-        assert "Usage:" in (await say(tg, OWNER, "/breach")).text
-        assert "can't use /breach" in (await say(tg, SUPPORT, f"/breach {notice}")).text
+        assert "No breach is recorded" in (await say(tg, OWNER, "/breach send all")).text
+        assert "can't use /breach" in (await say(tg, SUPPORT, form)).text
+        await say(tg, OWNER, form)
         mark = tg.mark()
-        started = await say(tg, OWNER, f"/breach {notice}", containing="started")
+        started = await say(tg, OWNER, "/breach send all", containing="started")
         assert "b1 (breach) started: 3 user(s)" in started.text
         await tg.wait_for_message(OWNER, lambda m: "finished" in m.text, after=mark)
     for user in (ALICE, BOB, CAROL):
         [message] = [m for m in tg.messages_to(user) if notice in m.text]
-        assert "security of your data" in message.text and "privacy@amigo.test" in message.text
-    assert rows(db, "SELECT kind, body FROM broadcasts") == [("breach", notice)]
+        assert "personal data breach" in message.text and "privacy@amigo.test" in message.text
+    chars = len(notice) + sum(len(f"some {f}") for f in fields) + len("privacy@amigo.test")
+    [(kind, body)] = rows(db, "SELECT kind, body FROM broadcasts")
+    assert kind == "breach" and notice in str(body)
     audit = rows(db, "SELECT actor, action, detail FROM audit_log WHERE action LIKE '%breach%'")
     assert audit == [
-        (f"owner:{OWNER}", "/breach", "bad arguments: Please add the text to send."),
+        (f"owner:{OWNER}", "/breach", "send none"),
         (f"support:{SUPPORT}", "refused /breach", "role support"),
-        (f"owner:{OWNER}", "/breach", f"broadcast=1 kind=breach recipients=3 chars={len(notice)}"),
+        (f"owner:{OWNER}", "/breach", f"breach=1 new fields=8 chars={chars}"),
+        (
+            f"owner:{OWNER}",
+            "/breach",
+            f"breach=1 send targets=all broadcast=1 kind=breach recipients=3 chars={len(str(body))}",
+        ),
     ]
     finished = rows(db, "SELECT detail FROM audit_log WHERE action = 'broadcast finished'")
     assert finished == [("broadcast=1 kind=breach total=3 sent=3 failed=0",)]
@@ -322,10 +338,18 @@ async def test_a_breach_notice_can_name_only_the_affected_accounts(
         for user in (ALICE, BOB, CAROL):
             await onboard(tg, user)
         mark = tg.mark()
-        started = await say(tg, OWNER, f"/breach u1,u3 {notice}", containing="started")
+        fields = ("extent", "timing", "location", "consequences", "mitigation", "advice")
+        lines = (
+            "nature: " + notice,
+            *(f"{f}: some {f}" for f in fields),
+            "contact: privacy@amigo.test",
+        )
+        form = "\n".join(("/breach new", *lines))
+        await say(tg, OWNER, form)
+        started = await say(tg, OWNER, "/breach send u1,u3", containing="started")
         assert "2 user(s)" in started.text
         await tg.wait_for_message(OWNER, lambda m: "finished" in m.text, after=mark)
-        assert "Usage:" in (await say(tg, OWNER, "/breach u1,ux oops")).text
+        assert "Usage:" in (await say(tg, OWNER, "/breach send u1,ux")).text
     reached = {
         user for user in (ALICE, BOB, CAROL) if any(notice in m.text for m in tg.messages_to(user))
     }

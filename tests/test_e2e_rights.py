@@ -51,7 +51,10 @@ async def test_mydata(bot: Bot, tg: FakeTelegram) -> None:
     await say(tg, ALICE, "hello")
     reply = await say(tg, ALICE, "/mydata")
     assert "Conversations: 1, with 2 messages" in reply.text
-    assert "Marketing messages: yes" in reply.text and "OpenAI" in reply.text
+    assert "Marketing messages: yes" in reply.text
+    # The fake model server is not OpenAI: provider_name left at its default names its host.
+    assert "Our AI model provider (the server at 127.0.0.1:" in reply.text
+    assert "OpenAI" not in reply.text and "• Telegram: it carries every message" in reply.text
 
 
 @pytest.mark.promise("P9.3")

@@ -13,7 +13,7 @@ import pytest
 
 from core.clock import FrozenClock
 from handlers.chat import CLAIM_FOR
-from handlers.events import Sender, Text
+from handlers.events import ButtonPress, Sender, Text
 from handlers.ports import Turn
 from handlers.recovery import Recovery, RecoveryConfig
 from handlers.router import Dispatcher
@@ -68,6 +68,23 @@ async def test_a_message_answered_live_is_marked_answered_and_never_recovered(
     channels = Channels()
     found = await restart(dispatcher, clock, channels)
     assert not found.outcomes and not channels.by_chat
+
+
+async def test_a_message_left_when_the_terms_were_withdrawn_is_not_answered_at_the_next_start(
+    dispatcher: Dispatcher, repo: SqliteRepository, clock: FrozenClock, model: FakeModel
+) -> None:
+    """Withdrawing the Terms ends processing: recovery does not send it to the model either."""
+    ch = RecordingChannel()
+    await onboard(dispatcher, ch)
+    account = await repo.find_account(USER.tg_id)
+    assert account is not None and account.conversation_id is not None
+    await repo.accept_message(
+        account.id, account.conversation_id, "are you there?", claimed_until=clock.now() + CLAIM_FOR
+    )
+    await dispatcher.handle(ButtonPress(USER, "cons:terms"), ch)
+    assert await repo.terms_withdrawn_at(account.id) is not None
+    found = await restart(dispatcher, clock, Channels())
+    assert not found.outcomes and model.history == []
 
 
 async def test_a_kill_after_storing_before_the_model_call_is_answered_at_the_next_start(

@@ -67,6 +67,8 @@ EVERY_ONE = {
     "processed_updates": 0,
     "broadcast_records": 0,
     "job_runs": 0,
+    "consent_proofs": 2,  # the closed account's ledger (age, Terms), kept as proof at deletion
+    "processing_log": 4,  # two accounts created, one erased, one key destroyed
     "export_files": 0,
 }
 
@@ -100,8 +102,8 @@ async def test_job_runs_record_when_and_what_with_counts_only_in_the_logs(
     assert await repo.last_finished_run(JOB) == run
     assert scalar(repo, "SELECT removed FROM job_runs") == (
         '{"audit_log": 1, "autodelete_messages": 2, "broadcast_records": 0, "closed_accounts": 1,'
-        ' "export_files": 0, "job_runs": 0, "minor_markers": 1, "payment_records": 2,'
-        ' "processed_updates": 0, "safety_records": 2}'
+        ' "consent_proofs": 2, "export_files": 0, "job_runs": 0, "minor_markers": 1,'
+        ' "payment_records": 2, "processed_updates": 0, "processing_log": 4, "safety_records": 2}'
     )
     done = [r for r in caplog_all.records if r.msg == "retention.run"]
     assert len(done) == 1 and done[0].__dict__["closed_accounts"] == 1

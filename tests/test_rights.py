@@ -66,7 +66,7 @@ async def test_withdrawing_the_terms_stops_chat_and_offers_deletion(
 ) -> None:
     ch, account = await active(dispatcher, repo)
     await press(dispatcher, ch, "cons:terms")
-    assert "stop chatting" in ch.texts[-1]
+    assert "so I've stopped" in ch.texts[-1]
     assert [b.data for row in ch.replies[-1].buttons for b in row] == ["pol:accept", "del:acct"]
     calls = len(model.history)
     await say(dispatcher, ch, f"hello? {CANARY}")
