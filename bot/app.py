@@ -35,12 +35,13 @@ from bot.telegram_adapter import (
 from bot.tokens import make_counter
 from core.clock import Clock, SystemClock
 from handlers.breach import owner_reminder
-from handlers.deps import Deps, HandlerConfig, HelplineInfo
+from handlers.deps import Deps, HandlerConfig, HelplineInfo, MemoryConfig
 from handlers.limits import Limits
 from handlers.ports import Channel, ChatModel
 from handlers.recovery import Recovery, RecoveryConfig
 from handlers.router import Dispatcher
 from jobs import breach as breach_job
+from jobs import memory as memory_job
 from jobs.retention import run_retention
 from jobs.scheduler import JobScheduler, build_scheduler
 from storage.crypto import Vault, load_or_create_key_file, parse_master_key
@@ -154,6 +155,8 @@ def handler_config(settings: Settings) -> HandlerConfig:
         ban_needs_review_days=settings.admin.ban_needs_review_days,
         consent_proof_days=settings.retention.consent_proof_days,
         processing_log_days=settings.retention.processing_log_days,
+        memory=MemoryConfig(**settings.memory.model_dump()),
+        default_time_zone=settings.companion.default_time_zone,
     )
 
 
@@ -215,6 +218,7 @@ class Services:
         return cls(settings, repo, model, Dispatcher(deps), owned)
 
     async def close(self) -> None:
+        await self.dispatcher.memory.close()  # background memory work, before the model and storage
         if self._owned_model is not None:
             await self._owned_model.close()
         await self.repo.close()
@@ -257,6 +261,11 @@ def build_application(
 
         first = datetime.now(UTC)
         schedulers[0].add_interval_job(breach_job.JOB, breach_reminders, breach_job.EVERY, first)
+
+        async def memory_idle() -> None:  # quiet conversations end: facts and a summary
+            await memory_job.run_memory_idle(services[0].dispatcher.memory.close_idle, clock.now())
+
+        schedulers[0].add_interval_job(memory_job.JOB, memory_idle, memory_job.EVERY, first)
         schedulers[0].start()  # retention and backups; a run missed while down happens now
         log.info("bot.started", extra={"concurrency": CONCURRENT_UPDATES})
 

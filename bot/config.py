@@ -344,6 +344,11 @@ class CompanionSettings(_Section):
     default_tone: Literal["warm", "playful", "calm", "witty"] = Field(
         "warm", description="Companion tone offered during onboarding."
     )
+    default_time_zone: str = Field(
+        "Asia/Kolkata",
+        description="IANA time zone for the companion's sense of date and time when a person set "
+        "none in /profile and their country gives none.",
+    )
     recovery_note_after_minutes: int = Field(
         10,
         ge=0,
@@ -363,6 +368,44 @@ class CompanionSettings(_Section):
         description="Texts a person sends within this many seconds of each other, or while their "
         "reply is being written, get one reply that reads them all (each is still stored on its "
         "own); a steady typist is answered after at most 4 times this. 0 answers each at once.",
+    )
+
+
+class MemorySettings(_Section):
+    enabled: bool = Field(
+        True,
+        description="Remember facts people share across conversations (each can see, correct "
+        "and switch it off with /memory). false: nothing is remembered for anyone.",
+    )
+    extract_every_messages: int = Field(
+        10,
+        ge=1,
+        le=100,
+        description="After this many of a person's messages, the model is asked once, in the "
+        "background, for new or changed facts about them (at most one extra call per this many).",
+    )
+    idle_hours: int = Field(
+        6,
+        ge=1,
+        description="A conversation quiet this long is finished: what is left is read for facts "
+        "and it gets a short summary, as after /new.",
+    )
+    max_items: int = Field(
+        200,
+        ge=10,
+        le=10_000,
+        description="Most memories kept per person; past it, the least used oldest go first "
+        "(/memory says so).",
+    )
+    budget_share: float = Field(
+        0.25,
+        gt=0,
+        le=0.5,
+        description="Share of the context window's message budget given to memories and "
+        "summaries of earlier conversations.",
+    )
+    summaries_in_window: int = Field(
+        3, ge=0, le=20, description="Newest summaries of earlier conversations put in the window."
     )
 
 
@@ -391,6 +434,7 @@ class Settings(_Section):
     limits: LimitsSettings = LimitsSettings()
     admin: AdminSettings = AdminSettings()
     companion: CompanionSettings = CompanionSettings()
+    memory: MemorySettings = MemorySettings()
     logging: LoggingSettings = LoggingSettings()
     console: ConsoleSettings = ConsoleSettings()
 

@@ -69,11 +69,15 @@ class OpenAIChatModel:
     async def close(self) -> None:
         await self.client.close()
 
-    async def complete(self, messages: Sequence[Turn], *, max_tokens: int) -> str:
+    async def complete(
+        self, messages: Sequence[Turn], *, max_tokens: int, json_object: bool = False
+    ) -> str:
         """The answer, or ModelUnavailable once the attempts or the deadline are used up.
 
         The deadline covers waiting for a slot, every attempt and every backoff: a person is never
-        held longer than `deadline_seconds`, however slowly a server sends.
+        held longer than `deadline_seconds`, however slowly a server sends. `json_object` sends
+        `response_format: {"type": "json_object"}`; a server that refuses it (400: many local
+        servers do not know it) is asked once more without it, and the caller checks the text.
         """
         attempts, attempt = self.settings.max_attempts, 0
         deadline = asyncio.timeout(self.settings.deadline_seconds)
@@ -83,7 +87,7 @@ class OpenAIChatModel:
                     attempt += 1
                     try:
                         async with self._slots:
-                            return await self._once(messages, max_tokens)
+                            return await self._once(messages, max_tokens, json_object)
                     except (*_RETRYABLE, EmptyAnswer, MalformedAnswer) as exc:
                         await self._back_off(
                             attempt,
@@ -92,6 +96,11 @@ class OpenAIChatModel:
                             past_deadline=lambda delay: _would_pass(deadline, delay),
                         )
                     except openai.APIError as exc:  # 400, 401, 404...: retrying will not help
+                        if json_object and isinstance(exc, openai.BadRequestError):
+                            # JSON mode refused: once more without it (not counted as an attempt)
+                            log.info("llm.json_mode_refused", extra={"attempt": attempt})
+                            json_object, attempt = False, attempt - 1
+                            continue
                         _refused(exc)
         except TimeoutError:
             if not deadline.expired():
@@ -216,13 +225,15 @@ class OpenAIChatModel:
             stream_cls=openai.AsyncStream[ChatCompletionChunk],
         )
 
-    async def _once(self, messages: Sequence[Turn], max_tokens: int) -> str:
+    async def _once(self, messages: Sequence[Turn], max_tokens: int, json_object: bool) -> str:
         request: dict[str, Any] = {
             "model": self.settings.model,
             "messages": list(messages),
             "max_tokens": max_tokens,
             "temperature": self.settings.temperature,
         }
+        if json_object:
+            request["response_format"] = {"type": "json_object"}
         if self.settings.stream:
             parts: list[str] = []
             stream = await self._stream_request({**request, "stream": True})

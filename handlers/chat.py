@@ -13,13 +13,16 @@ from datetime import timedelta
 
 from handlers.deps import Deps, HelplineInfo
 from handlers.events import Reply, Text
+from handlers.memory import MemoryKeeper
 from handlers.persona import HONESTY_TURN, SAFE_MESSAGING, system_prompt
 from handlers.ports import Channel, ModelUnavailable, Turn
+from handlers.relevance import rank
 from handlers.texts import t
-from handlers.window import build_window
+from handlers.timezones import zone_for
+from handlers.window import build_memory_window
 from safety import Distress, asks_if_ai, detect_distress, detect_minor_signal
 from storage.base import Unanswered
-from storage.models import Account, Companion
+from storage.models import Account, Companion, Memory, Summary
 
 log = logging.getLogger("amigo.chat")
 
@@ -39,6 +42,9 @@ CLAIM_FOR = timedelta(minutes=10)
 take (llm.deadline_seconds, then the send); it only decides anything when several workers share
 a database, or at a start (handlers/recovery.py)."""
 
+RELEVANCE_TURNS = 6
+"""The newest turns whose words rank the memories (handlers/relevance.py)."""
+
 
 @dataclass(frozen=True)
 class Accepted:
@@ -49,8 +55,9 @@ class Accepted:
 
 
 class Chat:
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, memory: MemoryKeeper | None = None) -> None:
         self.deps = deps
+        self.memory = memory or MemoryKeeper(deps)
 
     async def accept(self, event: Text, account: Account) -> Accepted:
         """Store the message (accepted: answered from here on, even across a crash) and run the
@@ -105,21 +112,37 @@ class Chat:
         companion = await repo.companion(message.user_id) or Companion(
             cfg.default_name, cfg.default_gender, cfg.default_tone
         )
-        system = system_prompt(companion)
-        if distress is not None:
-            system += "\n\n" + SAFE_MESSAGING
+        profile = await repo.profile(message.user_id)
+        zone = zone_for(profile.time_zone, profile.country, cfg.default_time_zone)
+        now = self.deps.clock.now()
+        system = system_prompt(companion, name=profile.display_name, now=now.astimezone(zone))
+        instructions = [SAFE_MESSAGING] if distress is not None else []
         if asks_if_ai(message.text):
-            system += "\n\n" + HONESTY_TURN
+            instructions.append(HONESTY_TURN)
         history = await repo.recent_messages(
             message.user_id, message.conversation_id, cfg.window_max_messages, through=message.id
         )
-        turns = build_window(
+        memories: list[Memory] = []
+        summaries: Sequence[Summary] = ()
+        if cfg.memory.enabled and await repo.memory_enabled(message.user_id):
+            recent = [m.text for m in history[:RELEVANCE_TURNS]]
+            memories = rank(await repo.memories(message.user_id), recent, now)
+            if cfg.memory.summaries_in_window:
+                summaries = await repo.summaries(message.user_id, cfg.memory.summaries_in_window)
+        window = build_memory_window(
             system,
             history,
             self.deps.tokens,
             context_tokens=cfg.context_tokens,
             reply_tokens=cfg.reply_tokens,
+            memories=memories,
+            summaries=summaries,
+            share=cfg.memory.budget_share,
+            name=profile.display_name,
+            zone=zone,
+            instructions=instructions,
         )
+        turns = window.turns
         try:
             if cfg.stream:
                 await self._stream(message, turns, channel, note)
@@ -135,8 +158,9 @@ class Chat:
             # (it is in that window), or the next start's recovery does.
             log.warning("chat.model_unavailable", extra={"uid": message.user_id})
             await channel.send(Reply(t("chat.llm_failed")))
+        if window.memory_ids:  # they went into a request, answered or not
+            await repo.mark_memories_used(message.user_id, window.memory_ids)
         if distress is not None:
-            profile = await repo.profile(message.user_id)
             await channel.send(
                 Reply(resources_text(cfg.helplines, profile.country, cfg.default_country))
             )
@@ -210,6 +234,7 @@ class Chat:
         accepted and the next start sends the stored reply, without a new model call."""
         if sent:
             await self.deps.repo.mark_answered(message.id)
+            self.memory.after_reply(message.user_id)  # in the background, never delaying
         else:
             log.warning(
                 "chat.reply_unsent", extra={"uid": message.user_id, "message_id": message.id}
@@ -237,6 +262,7 @@ class Chat:
 
     async def new_conversation(self, account: Account, channel: Channel) -> None:
         await self.deps.repo.start_conversation(account.id)
+        self.memory.conversation_ended(account.id, account.conversation_id)
         await self.deps.repo.mark_disclosed(account.id)
         await channel.send(Reply(t("chat.new")))
 

@@ -30,5 +30,6 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("nominate", "cmd.nominate", "account"),
     CommandSpec("grievance", "cmd.grievance", "account"),
     CommandSpec("autodelete", "cmd.autodelete", "account"),
+    CommandSpec("memory", "cmd.memory", "account"),
     CommandSpec("cancel", "cmd.cancel", "account"),
 )

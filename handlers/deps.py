@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from core.clock import Clock
@@ -63,6 +63,21 @@ class HandlerConfig:
     """How long the proof of consent of an erased account is kept (retention.consent_proof_days)."""
     processing_log_days: int = 365
     """How long processing-log entries are kept (retention.processing_log_days)."""
+    memory: MemoryConfig = field(default_factory=lambda: MemoryConfig())
+    default_time_zone: str = "Asia/Kolkata"
+    """IANA zone when a person set none and their country gives none (companion.*)."""
+
+
+@dataclass(frozen=True)
+class MemoryConfig:
+    """The memory.* settings (handlers/memory.py, handlers/window.py)."""
+
+    enabled: bool = True
+    extract_every_messages: int = 10
+    idle_hours: int = 6
+    max_items: int = 200
+    budget_share: float = 0.25
+    summaries_in_window: int = 3
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from storage.base import Repository
 from storage.models import Account
 
 FORMAT = "amigo-export"
-VERSION = 1
+VERSION = 2  # 2: profile.time_zone, account.memory_enabled, derived (memories, summaries)
 
 
 def recipients(config: HandlerConfig, *, moderated: bool) -> list[dict[str, str]]:
@@ -109,6 +109,7 @@ async def _write(
             "age_confirmed": True,
             "policy_version_accepted": account.policy_version,
             "autodelete_days": account.autodelete_days,
+            "memory_enabled": await repo.memory_enabled(uid),
         },
         "profile": asdict(await repo.profile(uid)),
         "companion": asdict(companion) if companion else None,
@@ -123,6 +124,7 @@ async def _write(
         "payment_records": [_plain(asdict(r)) for r in await repo.payment_records(uid)],
         "staff_accesses": [_plain(asdict(a)) for a in await repo.staff_accesses(uid)],
         "recipients": recipients(config, moderated=moderated),
+        "derived": await _derived(repo, uid),
     }
     out.write(json.dumps(head, ensure_ascii=False, indent=1)[:-2])  # reopen the object
     out.write(',\n "conversations": [')
@@ -138,6 +140,36 @@ async def _write(
             first = False
         out.write("]}")
     out.write("\n ]\n}\n")
+
+
+async def _derived(repo: Repository, uid: int) -> dict[str, Any]:
+    """What the companion derived from the conversations: memories (with their source) and
+    conversation summaries, oldest first."""
+    _, held = await repo.memory_counts(uid)
+    summaries = reversed(await repo.summaries(uid, held)) if held else []
+    return {
+        "memories": [
+            {
+                "id": m.id,
+                "text": m.text,
+                "conversation_id": m.conversation_id,
+                "manual": m.manual,
+                "created_at": _when(m.created_at),
+                "updated_at": _when(m.updated_at),
+                "last_used_at": _when(m.last_used_at),
+                "uses": m.uses,
+            }
+            for m in await repo.memories(uid)
+        ],
+        "summaries": [
+            {
+                "conversation_id": s.conversation_id,
+                "text": s.text,
+                "created_at": _when(s.created_at),
+            }
+            for s in summaries
+        ],
+    }
 
 
 # Telegram refuses documents over 50 MB; larger exports go out gzip-compressed (JSON shrinks ~5x).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from storage.models import Companion
 
 _GENDER = {"female": "a woman", "male": "a man", "nonbinary": "non-binary"}
@@ -23,13 +25,49 @@ encourage the user to reach a qualified professional or emergency services.
 - Reply in the user's language, conversationally and concisely."""
 
 
-def system_prompt(companion: Companion) -> str:
+def system_prompt(
+    companion: Companion, *, name: str | None = None, now: datetime | None = None
+) -> str:
+    """Who the companion is, the conduct rules, and what it knows of this moment: the person's
+    display name from /profile (if set) and `now`, their local time (aware, in their zone)."""
     gender = _GENDER.get(companion.gender, companion.gender)
     tone = _TONE.get(companion.tone, companion.tone)
-    return (
+    prompt = (
         f"You are {companion.name}, the user's AI companion on Telegram. "
         f"You present as {gender}. Your manner is {tone}.\n\n{CONDUCT}"
     )
+    about = []
+    if name:
+        about.append(f"The user's name is {name}; call them that.")
+    if now is not None:
+        about.append(f"For the user it is now {local_moment(now)}.")
+    return prompt + ("\n\n" + " ".join(about) if about else "")
+
+
+def local_moment(now: datetime) -> str:
+    """ "Tuesday, 3 March 2026, 14:05 (Asia/Kolkata)": weekday, date, time and zone, in English
+    whatever the locale, since it is for the model."""
+    zone = getattr(now.tzinfo, "key", None) or now.tzname() or "UTC"
+    weekday = _WEEKDAYS[now.weekday()]
+    month = _MONTHS[now.month - 1]
+    return f"{weekday}, {now.day} {month} {now.year}, {now:%H:%M} ({zone})"
+
+
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 SAFE_MESSAGING = """\

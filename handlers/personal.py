@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from handlers.deps import Deps
 from handlers.events import Button, Reply
@@ -17,11 +18,19 @@ from handlers.onboarding import GENDERS, NAME_MAX, TONES, clean_name
 from handlers.ports import Channel
 from handlers.rights import fmt_time
 from handlers.texts import t
+from handlers.timezones import parse_zone, zone_for
 from storage.models import Account, Companion
 
 FIELD_MAX = 64
 GRIEVANCE_MAX = 3000
 PROFILE_GENDERS = ("woman", "man", "nonbinary")
+_TYPED_FIELDS = ("display_name", "country", "time_zone")
+_PROFILE_ALIASES = {
+    "name": "display_name",
+    "timezone": "time_zone",
+    "tz": "time_zone",
+    "zone": "time_zone",
+}
 _CONTACT = re.compile(r"^(\+?[\d\s\-()]{6,20}|[^@\s]+@[^@\s]+\.[^@\s]+)$")
 
 
@@ -48,6 +57,7 @@ class Personal:
         prompts = {
             "profile.display_name": "profile.ask.display_name",
             "profile.country": "profile.ask.country",
+            "profile.time_zone": "profile.ask.time_zone",
             "companion.name": "companion.ask.name",
             "nominee": "nominee.ask",
             "grievance": "grievance.ask",
@@ -80,12 +90,10 @@ class Personal:
 
     async def profile(self, account: Account, args: str, channel: Channel) -> None:
         field, _, value = args.partition(" ")
-        field = {"name": "display_name", "display_name": "display_name", "country": "country"}.get(
-            field.lower(), field.lower()
-        )
+        field = _PROFILE_ALIASES.get(field.lower(), field.lower())
         if field == "clear":
             await self.clear_profile(account, channel)
-        elif field in ("display_name", "country") and value.strip():
+        elif field in _TYPED_FIELDS and value.strip():
             await self._save_profile(account, field, value, channel)
         elif args:
             await channel.send(Reply(t("profile.usage")))
@@ -100,17 +108,20 @@ class Personal:
             display_name=profile.display_name or empty,
             gender=t(f"profile.gender.{profile.gender}") if profile.gender else empty,
             country=profile.country or empty,
+            time_zone=profile.time_zone
+            or t("profile.time_zone.auto", zone=self._zone(profile.time_zone, profile.country)),
         )
         buttons = (
             (Button(t("profile.set_name"), "prof:display_name"),),
             (Button(t("profile.set_gender"), "prof:gender"),),
             (Button(t("profile.set_country"), "prof:country"),),
+            (Button(t("profile.set_time_zone"), "prof:time_zone"),),
             (Button(t("profile.clear_all"), "prof:clear"),),
         )
         await channel.send(Reply(text, buttons=buttons))
 
     async def on_profile_button(self, account: Account, value: str, channel: Channel) -> None:
-        if value in ("display_name", "country"):
+        if value in _TYPED_FIELDS:
             await self.await_text(account, f"profile.{value}", channel)
         elif value == "gender":
             row = tuple(Button(t(f"profile.gender.{g}"), f"profg:{g}") for g in PROFILE_GENDERS)
@@ -127,7 +138,7 @@ class Personal:
         await channel.send(Reply(t("profile.saved"), edit=True))
 
     async def clear_profile(self, account: Account, channel: Channel) -> None:
-        for field in ("display_name", "gender", "country"):
+        for field in ("display_name", "gender", "country", "time_zone"):
             await self.deps.repo.set_profile_field(account.id, field, None)
         await channel.send(Reply(t("profile.cleared")))
 
@@ -136,9 +147,23 @@ class Personal:
         if value is None:
             await channel.send(Reply(t("profile.invalid", max=FIELD_MAX)))
             return
+        saved = t("profile.saved")
+        if field == "time_zone":
+            zone = parse_zone(value)
+            if zone is None:  # still awaited: they can try again or /cancel
+                await channel.send(Reply(t("profile.time_zone.unknown")))
+                return
+            value = zone
+            now = self.deps.clock.now().astimezone(ZoneInfo(zone))
+            saved = t("profile.time_zone.saved", zone=zone, time=f"{now:%H:%M}")
         await self.deps.repo.set_profile_field(account.id, field, value)
         await self.deps.repo.set_awaiting(account.id, None)
-        await channel.send(Reply(t("profile.saved")))
+        await channel.send(Reply(saved))
+
+    def _zone(self, time_zone: str | None, country: str | None) -> str:
+        """The name of the zone a person's local time is told in (handlers/timezones.py)."""
+        zone = zone_for(time_zone, country, self.deps.config.default_time_zone)
+        return str(getattr(zone, "key", zone))
 
     # -- companion -------------------------------------------------------------------------------
 

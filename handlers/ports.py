@@ -58,7 +58,13 @@ class ModelUnavailable(Exception):
 
 
 class ChatModel(Protocol):
-    async def complete(self, messages: Sequence[Turn], *, max_tokens: int) -> str: ...
+    async def complete(
+        self, messages: Sequence[Turn], *, max_tokens: int, json_object: bool = False
+    ) -> str:
+        """The whole answer. `json_object` asks for a JSON object (OpenAI's JSON mode,
+        `response_format`); a server that refuses the mode is asked again without it, so the
+        caller still checks what comes back (handlers/memory.py)."""
+        ...
 
     def stream(self, messages: Sequence[Turn], *, max_tokens: int) -> AsyncGenerator[str, None]:
         """The answer in pieces as the model writes it. Raises ModelUnavailable, before the first

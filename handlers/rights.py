@@ -59,6 +59,8 @@ class Rights:
     async def mydata(self, account: Account, channel: Channel) -> None:
         repo, cfg = self.deps.repo, self.deps.config
         held = await repo.inventory(account.id)
+        memories, summaries = await repo.memory_counts(account.id)
+        memory_on = await repo.memory_enabled(account.id)
         retention = (
             t("mydata.retention.auto", days=account.autodelete_days)
             if account.autodelete_days
@@ -76,6 +78,12 @@ class Rights:
                     conversations=held.conversations,
                     messages=held.messages,
                     retention=retention,
+                ),
+                t(
+                    "mydata.memory",
+                    memories=memories,
+                    summaries=summaries,
+                    state=t("mydata.memory.on" if memory_on else "mydata.memory.off"),
                 ),
                 t("mydata.consents", n=held.consents),
                 t("mydata.grievances", n=held.grievances),

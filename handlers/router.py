@@ -34,6 +34,8 @@ from handlers.deps import Deps
 from handlers.events import ButtonPress, Event, Media, Reply, Text
 from handlers.info import Info
 from handlers.limits import Limiter
+from handlers.memory import MemoryKeeper
+from handlers.memory_command import MemoryCommand
 from handlers.onboarding import Onboarding
 from handlers.personal import Personal
 from handlers.policy_gate import PolicyGate
@@ -120,7 +122,9 @@ class Dispatcher:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
         self.onboarding = Onboarding(deps)
-        self.chat = Chat(deps)
+        self.memory = MemoryKeeper(deps)  # background work: Services.close stops it
+        self.chat = Chat(deps, self.memory)
+        self.memory_command = MemoryCommand(deps, self.memory)
         self.info = Info(deps)
         self.rights = Rights(deps)
         self.personal = Personal(deps)
@@ -151,6 +155,7 @@ class Dispatcher:
             "grievance": self.personal.grievance,
             "autodelete": lambda a, _, ch: self.rights.autodelete(a, ch),
             "cancel": lambda a, _, ch: self.personal.cancel(a, ch),
+            "memory": self.memory_command.command,
         }
         # Buttons for people with an account, by the prefix of their data; (account, value, channel).
         self._account_buttons: dict[str, AccountHandler] = {
@@ -165,6 +170,7 @@ class Dispatcher:
             "del": lambda a, v, ch: self.deletion.on_button(a, "del", v, ch),
             "delok": lambda a, v, ch: self.deletion.on_button(a, "delok", v, ch),
             "pol": lambda a, _, ch: self.policy.accept(a, ch),
+            "mem": self.memory_command.on_button,
             "cancel": lambda a, _, ch: self.personal.cancel(a, ch),
         }
 

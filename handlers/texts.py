@@ -158,9 +158,17 @@ EN: dict[str, str] = {
         "Delete anything with /delete, take a copy with /export.\n" + COMPLAIN
     ),
     "mydata.profile": (
-        "• Profile: {n} of 3 optional fields set (display name, gender, country). "
-        "Used to address you. Kept while your account is open."
+        "• Profile: {n} of 4 optional fields set (display name, gender, country, time zone). "
+        "Used to address you and to know your local time. Kept while your account is open."
     ),
+    "mydata.memory": (
+        "• Memories: {memories}, and {summaries} summaries of earlier conversations (memory is "
+        "{state}). Used so your companion remembers you across conversations; see, correct or "
+        "forget them with /memory. Each goes with the conversation it came from; all go with "
+        "/delete all history."
+    ),
+    "mydata.memory.on": "on",
+    "mydata.memory.off": "off (nothing new is remembered)",
     "mydata.companion": (
         "• Companion settings: {state}. Used in the AI's instructions. Kept while your account is open."
     ),
@@ -265,15 +273,26 @@ EN: dict[str, str] = {
     # -- profile, companion, nominee, grievance ------------------------------------------------
     "profile.show": (
         "Your profile (all optional):\n• Display name: {display_name}\n• Gender: {gender}\n"
-        "• Country: {country}"
+        "• Country: {country}\n• Time zone: {time_zone}"
     ),
     "profile.empty": "not set",
     "profile.set_name": "Set display name",
     "profile.set_gender": "Set gender",
     "profile.set_country": "Set country",
+    "profile.set_time_zone": "Set time zone",
+    "profile.time_zone.auto": "not set (I use {zone})",
+    "profile.time_zone.saved": "Saved: {zone}. It's {time} there now.",
+    "profile.time_zone.unknown": (
+        "I don't know that time zone. Try a name like Asia/Kolkata or Europe/London, a city "
+        "like Mumbai or New York, or an offset like +5:30 (or /cancel)."
+    ),
     "profile.clear_all": "Clear all",
     "profile.ask.display_name": "What should I call you? Type it (or /cancel).",
     "profile.ask.country": "Which country are you in? Type it (or /cancel).",
+    "profile.ask.time_zone": (
+        "Which time zone are you in? Type a name like Asia/Kolkata, a city, or an offset "
+        "like +5:30 (or /cancel)."
+    ),
     "profile.ask.gender": "Your gender (optional):",
     "profile.gender.woman": "Woman",
     "profile.gender.man": "Man",
@@ -282,7 +301,9 @@ EN: dict[str, str] = {
     "profile.saved": "Saved.",
     "profile.cleared": "Cleared. Nothing of your profile is kept now.",
     "profile.invalid": "Please send 1 to {max} characters on one line (or /cancel).",
-    "profile.usage": "Use /profile, or /profile name|country <value>, or /profile clear.",
+    "profile.usage": (
+        "Use /profile, or /profile name|country|timezone <value>, or /profile clear."
+    ),
     "companion.show": "Your companion:\n• Name: {name}\n• Gender: {gender}\n• Tone: {tone}",
     "companion.rename": "Rename",
     "companion.ask.name": "Type a new name for your companion (or /cancel).",
@@ -681,6 +702,64 @@ EN: dict[str, str] = {
     "breach.reminder_left": "{hours} h left",
     "breach.reminder_overdue": "now overdue",
     "breach.reminder_intimation": " The initial intimation is not recorded either (/breach intimated).",
+    # -- memory (/memory, handlers/memory_command.py) -----------------------------------------
+    "memory.title": "What I remember about you ({state}; {count} of at most {limit}):",
+    "memory.state_on": "memory is on",
+    "memory.state_off": "memory is off",
+    "memory.state_off_service": "memory is switched off on this service",
+    "memory.item": "{n}. {text}\n    {date}, {source}",
+    "memory.source_conversation": "from our conversation of {date}",
+    "memory.source_manual": "added by you",
+    "memory.empty": (
+        "I don't remember anything about you yet ({state}). As we talk, I remember what you "
+        "tell me about yourself and your life: your name, people who matter to you, plans and "
+        "dates, likes and dislikes. Never health, religion, caste, politics, sex life, ID or "
+        "account numbers or passwords, unless you add them yourself."
+    ),
+    "memory.off_note": (
+        "Memory is off: nothing new is remembered, and nothing remembered is sent to the AI."
+    ),
+    "memory.full": (
+        "The list is full ({limit}): to make room for new memories, the ones used least and "
+        "longest ago are forgotten first."
+    ),
+    "memory.help": (
+        "/memory forget 3 · /memory fix 3 new text · /memory add I'm vegetarian · "
+        "/memory forget all · /memory {toggle}"
+    ),
+    "memory.usage": (
+        "Try: /memory (the list), /memory forget 3, /memory forget all, "
+        "/memory add I'm vegetarian, /memory fix 3 new text, /memory off, /memory on."
+    ),
+    "memory.no_such": "There is no memory number {n}. /memory shows the list.",
+    "memory.too_long": "That is too long to remember: at most {limit} characters, please.",
+    "memory.forgotten": "Forgotten: {text}",
+    "memory.forget_button": "Forget {n}",
+    "memory.forget_all_button": "Forget everything",
+    "memory.forget_all_ask": "Forget everything I remember about you ({count}), and the "
+    "summaries of our earlier conversations? This cannot be undone.",
+    "memory.forget_all_yes": "Yes, forget everything",
+    "memory.keep": "No, keep it",
+    "memory.kept": "Kept as it is.",
+    "memory.forgot_all": "Done: I forgot everything ({count}) and the summaries of our "
+    "conversations.",
+    "memory.added": "I'll remember: {text}",
+    "memory.added_full": "I'll remember: {text}\nThe list was full, so I forgot {dropped} used "
+    "least and longest ago.",
+    "memory.fixed": "Corrected: {text}",
+    "memory.off_button": "Switch memory off",
+    "memory.on_button": "Switch memory on",
+    "memory.off_ask": (
+        "Switch memory off? Nothing new will be remembered, and nothing remembered is sent to "
+        "the AI. Should I also delete what I remember now ({count})?"
+    ),
+    "memory.off_delete": "Off, and delete it",
+    "memory.off_keep": "Off, keep it",
+    "memory.off_done": "Memory is off. I kept what I remembered; /memory on brings it back.",
+    "memory.off_deleted": "Memory is off, and I forgot everything ({count}).",
+    "memory.on_done": "Memory is on: I'll remember what you tell me from now on.",
+    "memory.already_on": "Memory is already on.",
+    "memory.service_off": "Memory is switched off on this service, so nothing new is remembered.",
     # -- commands (shown in /help and the Telegram command menu) -------------------------------
     "cmd.start": "Begin, or pick up where you left off",
     "cmd.help": "What I can do",
@@ -696,6 +775,7 @@ EN: dict[str, str] = {
     "cmd.grievance": "Raise a concern with our team",
     "cmd.autodelete": "Make your messages delete themselves after a while",
     "cmd.cancel": "Stop what I'm waiting for you to type",
+    "cmd.memory": "See, correct or switch off what I remember about you",
 }
 
 # Section 5 of the privacy policy: purposes and their lawful bases, as shown by /privacy, each

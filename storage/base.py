@@ -29,6 +29,7 @@ from storage.models import (
     Hold,
     Inventory,
     JobRun,
+    Memory,
     Nominee,
     PaymentRecord,
     PolicyVersion,
@@ -41,6 +42,7 @@ from storage.models import (
     StaffGrievance,
     Stats,
     Status,
+    Summary,
 )
 
 
@@ -471,4 +473,67 @@ class Repository(Protocol):
     async def lift_minor_marker(self, tg_id: int) -> bool:
         """Remove the under-18 marker of this Telegram account (after an operator's review), so
         its age gate may be passed again; False when there was none."""
+        ...
+
+    # -- memory (handlers/memory.py) ---------------------------------------------------------------
+    # Every memory and summary is sealed under the person's data key, names its source
+    # conversation and goes with it: deleting a conversation, all history or the account, and
+    # retention and /autodelete, delete what was derived from it. Never in the training export.
+
+    async def memories(self, user_id: int) -> list[Memory]:
+        """Everything remembered about the person, oldest first (as /memory numbers them)."""
+        ...
+
+    async def add_memory(
+        self, user_id: int, text: str, *, conversation_id: int | None, manual: bool
+    ) -> int:
+        """Remember `text`; its id."""
+        ...
+
+    async def update_memory(self, user_id: int, memory_id: int, text: str) -> bool:
+        """Replace the text of one of the person's memories (a correction); False if none."""
+        ...
+
+    async def forget_memory(self, user_id: int, memory_id: int) -> bool:
+        """Delete one of the person's memories; False if there was none."""
+        ...
+
+    async def forget_memories(self, user_id: int) -> int:
+        """Delete all the person's memories and conversation summaries; how many memories."""
+        ...
+
+    async def mark_memories_used(self, user_id: int, memory_ids: Sequence[int]) -> None:
+        """These memories went into a request: their use count and last use move on."""
+        ...
+
+    async def memory_enabled(self, user_id: int) -> bool:
+        """Memory is on unless the person switched it off (/memory off)."""
+        ...
+
+    async def set_memory_enabled(self, user_id: int, enabled: bool) -> None: ...
+
+    async def memory_cursor(self, user_id: int) -> int:
+        """The id of the newest message that extraction has read (0: none yet)."""
+        ...
+
+    async def set_memory_cursor(self, user_id: int, message_id: int) -> None: ...
+
+    async def messages_after(
+        self, user_id: int, after_id: int, limit: int
+    ) -> list[tuple[int, ChatMessage]]:
+        """(conversation id, message) of the person's messages (both roles, every
+        conversation) with an id above `after_id`, oldest first, at most `limit`; what
+        extraction reads next."""
+        ...
+
+    async def set_summary(self, user_id: int, conversation_id: int, text: str) -> None:
+        """Store (or replace) the summary of one of the person's conversations."""
+        ...
+
+    async def summaries(self, user_id: int, limit: int) -> list[Summary]:
+        """The person's newest conversation summaries, newest first."""
+        ...
+
+    async def memory_counts(self, user_id: int) -> tuple[int, int]:
+        """(memories, summaries) held for the person, for /mydata."""
         ...

@@ -360,4 +360,40 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        12,
+        """
+        -- What the companion remembers (handlers/memory.py), sealed like messages. A memory names
+        -- the conversation it was learnt from and goes with it (NULL: the person added it with
+        -- /memory add). AUTOINCREMENT: an id is never reused, so a stale /memory button can
+        -- never forget a newer memory that inherited its number.
+        CREATE TABLE memories (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            conversation_id INTEGER REFERENCES conversations(id) ON DELETE CASCADE,
+            manual INTEGER NOT NULL DEFAULT 0 CHECK (manual IN (0, 1)),
+            body_enc BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            last_used_at TEXT,
+            uses INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX memories_user ON memories(user_id, id);
+        CREATE INDEX memories_conversation ON memories(conversation_id)
+            WHERE conversation_id IS NOT NULL;
+        -- One short summary per finished conversation, deleted with it.
+        CREATE TABLE summaries (
+            conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            body_enc BLOB NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX summaries_user ON summaries(user_id, conversation_id);
+        -- Memory on or off (/memory off), and the newest message id extraction has read.
+        ALTER TABLE users ADD COLUMN memory_off INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE users ADD COLUMN memory_cursor INTEGER NOT NULL DEFAULT 0;
+        -- The person's time zone (an IANA name), a personal field sealed like the country.
+        ALTER TABLE profiles ADD COLUMN time_zone_enc BLOB;
+        """,
+    ),
 ]

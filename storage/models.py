@@ -64,7 +64,7 @@ class ConsentRecord:
     created_at: datetime
 
 
-PROFILE_FIELDS = ("display_name", "gender", "country")
+PROFILE_FIELDS = ("display_name", "gender", "country", "time_zone")
 AUTODELETE_CHOICES = (1, 7, 30, 90)  # days, for /autodelete
 
 
@@ -75,6 +75,7 @@ class Profile:
     display_name: str | None = None
     gender: str | None = None
     country: str | None = None
+    time_zone: str | None = None  # an IANA name ("Asia/Kolkata"); empty: from country or config
 
 
 @dataclass(frozen=True)
@@ -296,3 +297,28 @@ class BreachNotice:
     targets: int
     delivered: int
     finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Memory:
+    """One thing the companion remembers about its person (decrypted). `conversation_id` is the
+    conversation it was learnt from, and it is deleted with it; None for one the person added
+    with /memory add (kept until they forget it or delete all history)."""
+
+    id: int
+    text: str
+    conversation_id: int | None
+    manual: bool
+    created_at: datetime
+    updated_at: datetime
+    last_used_at: datetime | None = None
+    uses: int = 0
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A short summary of one finished conversation, deleted with it."""
+
+    conversation_id: int
+    text: str
+    created_at: datetime

@@ -25,6 +25,7 @@ from storage.sqlite_base import dt as _dt
 from storage.sqlite_base import next_id
 from storage.sqlite_base import ts as _ts
 from storage.sqlite_breach import BreachQueries
+from storage.sqlite_memory import MemoryQueries
 from storage.sqlite_operator import OperatorQueries
 from storage.sqlite_pipeline import PipelineQueries
 from storage.sqlite_records import RecordsQueries, log_event
@@ -38,6 +39,7 @@ log = logging.getLogger("amigo.storage")
 
 class SqliteRepository(
     PipelineQueries,
+    MemoryQueries,
     TrainingQueries,
     OperatorQueries,
     AdminQueries,

@@ -23,6 +23,7 @@ import aiosqlite
 
 from storage.models import AUTODELETE_CHOICES, Hold, JobRun, Status
 from storage.sqlite_base import SqliteBase, dt, ts
+from storage.sqlite_memory import rewind_memory_cursor
 from storage.sqlite_records import keep_consent_proof, log_event
 
 log = logging.getLogger("amigo.storage")
@@ -59,6 +60,8 @@ _WITHDRAWN_DUE = (
 # and they keep their own retention periods.
 _ACCOUNT_TABLES = (
     "messages",
+    "memories",  # before conversations, which would cascade them in one unbatched statement
+    "summaries",
     "conversations",
     "grievances",
     "consents",
@@ -237,18 +240,45 @@ class RetentionQueries(SqliteBase):
         """Disappearing chats (B5): messages older than their owner's /autodelete setting.
 
         The same rows as messages_due_for_autodelete, less those of users under a legal hold.
+        What was derived from them goes too: summaries and learnt memories older than the
+        setting (a memory by its last change), and those whose conversation has no message left.
+        Memories the person added with /memory add stay. Returns the number of messages.
         """
-        removed = 0
+        removed = derived = 0
         for days in AUTODELETE_CHOICES:
+            params = (days, ts(now - timedelta(days=days)))
             removed += await self._purge(
                 "messages",
                 "id",
                 "SELECT m.id FROM users u CROSS JOIN messages m ON m.user_id = u.id"
                 f" WHERE u.autodelete_days = ? AND m.created_at < ? AND {not_held('u.id')}",
-                (days, ts(now - timedelta(days=days))),
+                params,
                 batch,
                 dry_run,
             )
+            if dry_run:
+                continue
+            for table, key, learnt, changed in (
+                ("memories", "id", " AND t.manual = 0", "t.updated_at"),
+                ("summaries", "conversation_id", "", "t.created_at"),
+            ):
+                derived += await self._delete_batches(
+                    table,
+                    key,
+                    f"SELECT t.{key} FROM users u CROSS JOIN {table} t ON t.user_id = u.id"
+                    f" WHERE u.autodelete_days = ? AND {not_held('u.id')}{learnt}"
+                    f" AND ({changed} < ? OR (t.conversation_id IS NOT NULL AND NOT EXISTS"
+                    "  (SELECT 1 FROM messages x WHERE x.conversation_id = t.conversation_id)))",
+                    params,
+                    batch,
+                )
+        if removed and not dry_run:
+            async with self.transaction() as db:
+                await rewind_memory_cursor(db)
+        if derived:
+            log.info("retention.autodeleted_memories", extra={"rows": derived})
+            if not removed:  # the caller checkpoints only after a run that counted removals
+                await self.checkpoint()
         return removed
 
     async def purge_minor_markers(

@@ -30,6 +30,11 @@ from storage.models import (
     Status,
 )
 from storage.sqlite_base import dt, ts
+from storage.sqlite_memory import (
+    delete_conversation_memories,
+    delete_memories,
+    rewind_memory_cursor,
+)
 from storage.sqlite_records import keep_consent_proof, log_event
 from storage.sqlite_retention import RetentionQueries
 
@@ -67,7 +72,7 @@ class RightsQueries(RetentionQueries):
 
     async def profile(self, user_id: int) -> Profile:
         rows = await self._read(
-            "SELECT display_name_enc, gender_enc, country_enc FROM profiles WHERE user_id = ?",
+            f"SELECT {', '.join(f'{f}_enc' for f in PROFILE_FIELDS)} FROM profiles WHERE user_id = ?",
             (user_id,),
         )
         if not rows:
@@ -158,7 +163,8 @@ class RightsQueries(RetentionQueries):
         rows = await self._read(
             "SELECT"
             " (SELECT (display_name_enc IS NOT NULL) + (gender_enc IS NOT NULL)"
-            "  + (country_enc IS NOT NULL) FROM profiles WHERE user_id = :u),"
+            "  + (country_enc IS NOT NULL) + (time_zone_enc IS NOT NULL)"
+            "  FROM profiles WHERE user_id = :u),"
             f" {count('companions')}, {count('conversations')}, {count('messages')},"
             f" {count('consents')}, {count('grievances')}, {count('nominees')},"
             f" {count('safety_records')}, {count('payments')}, {count('staff_accesses')}",
@@ -295,11 +301,20 @@ class RightsQueries(RetentionQueries):
                 (conversation_id, user_id, conversation_id),
             )
             conversations = cur.rowcount
+            # What was derived from it goes too, even if a newer message kept the row.
+            derived = await delete_conversation_memories(db, user_id, conversation_id)
             await _forget_deleted_current(db, user_id)
+            await rewind_memory_cursor(db, user_id)
         await self.checkpoint()
         log.info(
             "deleted.conversation",
-            extra={"uid": user_id, "messages": messages, "conversations": conversations},
+            extra={
+                "uid": user_id,
+                "messages": messages,
+                "conversations": conversations,
+                "memories": derived[0],
+                "summaries": derived[1],
+            },
         )
         return Deleted(conversations=conversations, messages=messages)
 
@@ -324,11 +339,20 @@ class RightsQueries(RetentionQueries):
                 (user_id, *([] if through_conversation is None else [through_conversation])),
             )
             conversations = cur.rowcount
+            # All history means every memory and summary too, the ones the person added included.
+            derived = await delete_memories(db, user_id)
             await _forget_deleted_current(db, user_id)
+            await rewind_memory_cursor(db, user_id)
         await self.checkpoint()
         log.info(
             "deleted.history",
-            extra={"uid": user_id, "messages": messages, "conversations": conversations},
+            extra={
+                "uid": user_id,
+                "messages": messages,
+                "conversations": conversations,
+                "memories": derived[0],
+                "summaries": derived[1],
+            },
         )
         return Deleted(conversations=conversations, messages=messages)
 
@@ -358,6 +382,7 @@ class RightsQueries(RetentionQueries):
         now = self._clock.now()
         async with self.transaction() as db:
             proofs = await keep_consent_proof(db, user_id, now)
+            derived = await delete_memories(db, user_id)
             cur = await db.execute("DELETE FROM messages WHERE user_id = ?", (user_id,))
             messages = cur.rowcount
             cur = await db.execute("DELETE FROM conversations WHERE user_id = ?", (user_id,))
@@ -382,7 +407,8 @@ class RightsQueries(RetentionQueries):
             await db.execute(
                 "UPDATE users SET tg_ref = ?, chat_enc = x'', status = ?, step = NULL,"
                 " awaiting = NULL, conversation_id = NULL, autodelete_days = NULL,"
-                " terms_withdrawn_at = NULL, closed_at = ? WHERE id = ?",
+                " terms_withdrawn_at = NULL, closed_at = ?, memory_off = 0, memory_cursor = 0"
+                " WHERE id = ?",
                 (secrets.token_bytes(32), Status.CLOSED, ts(now), user_id),
             )
             await log_event(db, now, "key.destroyed", user_id)
@@ -390,7 +416,15 @@ class RightsQueries(RetentionQueries):
             await log_event(db, now, "account.erased", user_id, erased)
         self.forget_key(user_id)
         await self.checkpoint()
-        log.info("deleted.account", extra={"uid": user_id, "messages": messages})
+        log.info(
+            "deleted.account",
+            extra={
+                "uid": user_id,
+                "messages": messages,
+                "memories": derived[0],
+                "summaries": derived[1],
+            },
+        )
         return Deleted(conversations, messages, account=True, payment_records_kept=payments)
 
 

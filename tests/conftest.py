@@ -56,6 +56,7 @@ def make_settings(tmp_path: Path, **env: str) -> Settings:
         "AMIGO_LIMITS__REPEAT_THRESHOLD": "1000",
         "AMIGO_LIMITS__DAILY_MESSAGES": "100000",
         "AMIGO_COMPANION__BURST_WINDOW_SECONDS": "0",  # one reply each; test_bursts.py merges
+        "AMIGO_MEMORY__ENABLED": "false",  # no extraction calls to count; memory tests turn it on
         # The fake Bot API has no rate limit; flood control (a 429) is still handled by the limiter.
         "AMIGO_TELEGRAM__REQUESTS_PER_SECOND": "0",
     }

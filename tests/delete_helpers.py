@@ -27,6 +27,8 @@ PER_USER_TABLES = (
     "payments",
     "safety_records",
     "staff_accesses",
+    "memories",
+    "summaries",
 )
 
 

@@ -37,7 +37,9 @@ class FakeModel:
         self.history.append(list(messages))
         return self.queue.pop(0) if self.queue else f"echo: {messages[-1]['content']}"
 
-    async def complete(self, messages: Sequence[Turn], *, max_tokens: int) -> str:
+    async def complete(
+        self, messages: Sequence[Turn], *, max_tokens: int, json_object: bool = False
+    ) -> str:
         reply = self._next(messages)
         if isinstance(reply, Exception):
             raise reply
@@ -61,7 +63,9 @@ class FakeModel:
 
 
 class FailingModel(FakeModel):
-    async def complete(self, messages: Sequence[Turn], *, max_tokens: int) -> str:
+    async def complete(
+        self, messages: Sequence[Turn], *, max_tokens: int, json_object: bool = False
+    ) -> str:
         self.history.append(list(messages))
         raise ModelUnavailable("down")
 

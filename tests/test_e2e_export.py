@@ -253,9 +253,9 @@ async def test_export_holds_everything_held_and_matches_the_documented_format(
         msg, data = await export(tg, ALICE)
 
     assert re.fullmatch(r"amigo-export-\d{8}\.json", msg.document_name or "")
-    assert "format version 1" in msg.text
+    assert "format version 2" in msg.text
     assert_matches_documented_schema(data)
-    assert (data["format"], data["version"]) == ("amigo-export", 1)
+    assert (data["format"], data["version"]) == ("amigo-export", 2)
     assert list(data)[-1] == "conversations", "documented: conversations is the last key"
     assert CANARY in (msg.document_bytes or b"").decode("utf-8")
 
@@ -276,7 +276,14 @@ async def test_export_holds_everything_held_and_matches_the_documented_format(
 
     assert data["account"]["status"] == "active"
     assert data["account"]["policy_version_accepted"] == data["policy_version"]
-    assert data["profile"] == {"display_name": "Ravi", "gender": None, "country": None}
+    assert data["profile"] == {
+        "display_name": "Ravi",
+        "gender": None,
+        "country": None,
+        "time_zone": None,
+    }
+    assert data["account"]["memory_enabled"] is True
+    assert data["derived"] == {"memories": [], "summaries": []}  # memory is off in these tests
     assert data["companion"] == {"name": "Meera", "gender": "female", "tone": "warm"}
     ledger = [(c["purpose"], c["granted"]) for c in data["consents"]]
     assert ledger == [

@@ -140,6 +140,8 @@ class FakeOpenAI:
         self.flagged_phrases: set[str] = set()
         self.concurrency_peak: int = 0
         self.in_flight: int = 0
+        # A server without JSON mode: a body with "response_format" gets a 400, as some do.
+        self.refuse_json_mode = False
 
         self._queue: deque[ScriptedReply] = deque()
         self._signal = _Signal()
@@ -261,6 +263,15 @@ class FakeOpenAI:
             raise AssertionError("no request reached the fake OpenAI server")
         return self.requests[-1]
 
+    def requests_starting(self, prefix: str) -> list[dict[str, Any]]:
+        """The chat requests whose first message begins with `prefix` (a fixed system prompt,
+        such as memory extraction's)."""
+        return [
+            body
+            for body in self.requests
+            if _content_text(body["messages"][0].get("content")).startswith(prefix)
+        ]
+
     def reset(self) -> None:
         """Forget history, scripted replies and the concurrency peak."""
         self.requests.clear()
@@ -361,6 +372,8 @@ class FakeOpenAI:
             return denied
         if (problem := self._validate(body)) is not None:
             return self._error(400, problem)
+        if self.refuse_json_mode and "response_format" in body:
+            return self._error(400, "Invalid parameter: 'response_format' is not supported.")
         script = self._queue.popleft() if self._queue else ScriptedReply()
         delay = script.delay or self.default_delay
         if delay > 0 and await self._closed_during(delay):
