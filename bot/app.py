@@ -263,9 +263,15 @@ def build_application(
         schedulers[0].add_interval_job(breach_job.JOB, breach_reminders, breach_job.EVERY, first)
 
         async def memory_idle() -> None:  # quiet conversations end: facts and a summary
-            await memory_job.run_memory_idle(services[0].dispatcher.memory.close_idle, clock.now())
+            await memory_job.run_memory_idle(
+                services[0].repo,
+                services[0].dispatcher.memory.end_idle,
+                clock.now(),
+                settings.memory.idle_hours,
+            )
 
-        schedulers[0].add_interval_job(memory_job.JOB, memory_idle, memory_job.EVERY, first)
+        if settings.memory.enabled:  # found from storage, so also what went quiet while down
+            schedulers[0].add_interval_job(memory_job.JOB, memory_idle, memory_job.EVERY, first)
         schedulers[0].start()  # retention and backups; a run missed while down happens now
         log.info("bot.started", extra={"concurrency": CONCURRENT_UPDATES})
 

@@ -7,16 +7,16 @@ import contextlib
 import logging
 import re
 import unicodedata
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from handlers.deps import Deps, HelplineInfo
 from handlers.events import Reply, Text
 from handlers.memory import MemoryKeeper
+from handlers.memory_index import MemoryIndex
 from handlers.persona import HONESTY_TURN, SAFE_MESSAGING, system_prompt
 from handlers.ports import Channel, ModelUnavailable, Turn
-from handlers.relevance import rank
 from handlers.texts import t
 from handlers.timezones import zone_for
 from handlers.window import build_memory_window
@@ -58,6 +58,7 @@ class Chat:
     def __init__(self, deps: Deps, memory: MemoryKeeper | None = None) -> None:
         self.deps = deps
         self.memory = memory or MemoryKeeper(deps)
+        self.memory_index = MemoryIndex()
 
     async def accept(self, event: Text, account: Account) -> Accepted:
         """Store the message (accepted: answered from here on, even across a crash) and run the
@@ -122,13 +123,16 @@ class Chat:
         history = await repo.recent_messages(
             message.user_id, message.conversation_id, cfg.window_max_messages, through=message.id
         )
-        memories: list[Memory] = []
+        memories: Iterable[Memory] = ()
         summaries: Sequence[Summary] = ()
         if cfg.memory.enabled and await repo.memory_enabled(message.user_id):
-            recent = [m.text for m in history[:RELEVANCE_TURNS]]
-            memories = rank(await repo.memories(message.user_id), recent, now)
             if cfg.memory.summaries_in_window:
                 summaries = await repo.summaries(message.user_id, cfg.memory.summaries_in_window)
+            recent = [m.text for m in history[:RELEVANCE_TURNS]]
+            # Ranked lazily from the cached memories: consumed by the window, before any await.
+            memories = await self.memory_index.ranked(repo, message.user_id, recent, now)
+        else:
+            self.memory_index.drop(message.user_id)
         window = build_memory_window(
             system,
             history,
@@ -160,6 +164,7 @@ class Chat:
             await channel.send(Reply(t("chat.llm_failed")))
         if window.memory_ids:  # they went into a request, answered or not
             await repo.mark_memories_used(message.user_id, window.memory_ids)
+            self.memory_index.used(message.user_id, window.memory_ids, self.deps.clock.now())
         if distress is not None:
             await channel.send(
                 Reply(resources_text(cfg.helplines, profile.country, cfg.default_country))

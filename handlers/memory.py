@@ -26,7 +26,6 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 
 from handlers.deps import Deps
 from handlers.ports import ModelUnavailable, Turn
@@ -119,7 +118,6 @@ class MemoryKeeper:
         self.deps = deps
         self._wanted: dict[int, _Wanted] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
-        self._seen: dict[int, datetime] = {}  # last reply per person, for idle endings
         self._closed = False
 
     @property
@@ -131,24 +129,24 @@ class MemoryKeeper:
     def after_reply(self, user_id: int) -> None:
         """A reply was delivered: count the person's unread messages in the background."""
         if self.enabled:
-            self._seen[user_id] = self.deps.clock.now()
             self._want(user_id)
 
     def conversation_ended(self, user_id: int, conversation_id: int | None) -> None:
         """/new ended `conversation_id`: read what is left of it and summarise it."""
         if self.enabled and conversation_id is not None:
-            self._seen.pop(user_id, None)
             self._want(user_id).ended.add(conversation_id)
 
-    def close_idle(self, now: datetime) -> int:
-        """Conversations quiet for `memory.idle_hours` are finished; how many people had one."""
-        quiet = now - timedelta(hours=self.deps.config.memory.idle_hours)
-        idle = [uid for uid, at in self._seen.items() if at <= quiet]
-        for uid in idle:
-            del self._seen[uid]
-            if self.enabled:
-                self._want(uid).idle = True
-        return len(idle)
+    async def end_idle(self, user_id: int) -> None:
+        """The person's conversation went quiet for `memory.idle_hours` with unread messages
+        (jobs/memory.py finds them in storage, so also after a restart): read what is left and
+        summarise it, in the person's background task; returns when that round is done, so the
+        job reads one person at a time."""
+        if not self.enabled or self._closed:
+            return
+        self._want(user_id).idle = True
+        task = self._tasks.get(user_id)
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
 
     async def drain(self) -> None:
         """Wait until every round asked for so far is done (tests, shutdown)."""
@@ -237,7 +235,7 @@ class MemoryKeeper:
         if summarise:
             newest = await repo.recent_messages(user_id, conversation, SUMMARY_MESSAGES)
             messages = sorted({m.id: m for m in [*newest, *unread]}.values(), key=lambda m: m.id)
-        messages = await self._without_distress(user_id, conversation, messages)
+        messages = await self._without_distress(user_id, messages)
         if not any(m.role == "user" for m in messages):
             return
         known = (await repo.memories(user_id))[-KNOWN_IN_PROMPT:]
@@ -278,22 +276,23 @@ class MemoryKeeper:
         )
 
     async def _without_distress(
-        self, user_id: int, conversation: int, messages: list[ChatMessage]
+        self, user_id: int, messages: list[ChatMessage]
     ) -> list[ChatMessage]:
-        """`messages` without any that raised a distress signal, nor the replies to them. The
-        built-in detector is deterministic, so it finds what it flagged then; where a moderation
-        endpoint is configured, it is asked again only in a conversation holding a flag."""
-        moderator = self.deps.moderator
-        flagged = moderator is not None and conversation in (
-            await self.deps.repo.flagged_conversations(user_id)
-        )
+        """`messages` without any that raised a distress signal, nor the companion's replies up
+        to the person's next message. What raised one is read from the safety records (they keep
+        the message id, whichever check raised it: the built-in detector or the moderation
+        endpoint); the built-in detector runs again as a fallback, local and free, for a message
+        whose record is gone (retention purges safety records after
+        `retention.safety_records_days`) or that newer rules catch. The moderation endpoint is
+        not asked again: its verdict is in the records, and the text is not sent out twice."""
+        if not messages:
+            return messages
+        flagged = await self.deps.repo.flagged_message_ids(user_id, messages[0].id - 1)
         kept: list[ChatMessage] = []
         skipping = False
         for message in messages:
             if message.role == "user":
-                skipping = detect_distress(message.text) is not None
-                if not skipping and flagged and moderator is not None:
-                    skipping = await moderator.distress(message.text) is not None
+                skipping = message.id in flagged or detect_distress(message.text) is not None
             if not skipping:
                 kept.append(message)
         if len(kept) < len(messages):

@@ -63,17 +63,29 @@ def use(memory: Memory) -> float:
 
 
 def score(memory: Memory, context_words: frozenset[str], now: datetime) -> float:
+    return score_words(memory, words(memory.text), context_words, now)
+
+
+def score_words(
+    memory: Memory, memory_words: frozenset[str], context_words: frozenset[str], now: datetime
+) -> float:
+    """`score` with the memory's words already taken (handlers/memory_index.py keeps them)."""
     return (
-        OVERLAP_WEIGHT * overlap(words(memory.text), context_words)
+        OVERLAP_WEIGHT * overlap(memory_words, context_words)
         + RECENCY_WEIGHT * recency(memory, now)
         + USE_WEIGHT * use(memory)
     )
 
 
+def context_words(recent_texts: Sequence[str]) -> frozenset[str]:
+    """The words of the conversation's newest turns, together."""
+    return frozenset().union(*(words(t) for t in recent_texts))
+
+
 def rank(memories: Iterable[Memory], recent_texts: Sequence[str], now: datetime) -> list[Memory]:
     """`memories`, most relevant to `recent_texts` (the conversation's newest turns) first; ties
     go to the newer memory."""
-    context: frozenset[str] = frozenset().union(*(words(t) for t in recent_texts))
+    context = context_words(recent_texts)
     scored = [(score(m, context, now), m.updated_at, m.id, m) for m in memories]
     scored.sort(key=lambda row: (row[0], row[1], row[2]), reverse=True)
     return [row[3] for row in scored]

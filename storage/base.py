@@ -506,6 +506,12 @@ class Repository(Protocol):
         """These memories went into a request: their use count and last use move on."""
         ...
 
+    async def memory_version(self, user_id: int) -> tuple[int, int, str | None]:
+        """(how many, the highest id, the newest updated_at) of the person's memories, from
+        indexes alone: it changes whenever a memory is added, corrected or deleted (not when one
+        is used), so a cache of opened memories can be checked before every reply."""
+        ...
+
     async def memory_enabled(self, user_id: int) -> bool:
         """Memory is on unless the person switched it off (/memory off)."""
         ...
@@ -536,4 +542,16 @@ class Repository(Protocol):
 
     async def memory_counts(self, user_id: int) -> tuple[int, int]:
         """(memories, summaries) held for the person, for /mydata."""
+        ...
+
+    async def memory_idle_users(self, quiet_since: datetime, limit: int) -> list[int]:
+        """Active accounts with memory on whose newest message is older than `quiet_since` and
+        not yet read by extraction (above their memory cursor): a conversation gone quiet with
+        unread messages, found the same after a restart. By id, at most `limit`."""
+        ...
+
+    async def flagged_message_ids(self, user_id: int, after_id: int) -> set[int]:
+        """Ids above `after_id` of the person's messages that raised a distress signal when they
+        arrived (the built-in detector or the moderation endpoint; not an under-18 signal):
+        never sent for extraction."""
         ...

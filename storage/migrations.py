@@ -379,6 +379,8 @@ MIGRATIONS: list[tuple[int, str]] = [
             uses INTEGER NOT NULL DEFAULT 0
         );
         CREATE INDEX memories_user ON memories(user_id, id);
+        -- The newest change to a person's memories, read before every reply (memory_version).
+        CREATE INDEX memories_user_updated ON memories(user_id, updated_at);
         CREATE INDEX memories_conversation ON memories(conversation_id)
             WHERE conversation_id IS NOT NULL;
         -- One short summary per finished conversation, deleted with it.

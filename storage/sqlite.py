@@ -26,6 +26,7 @@ from storage.sqlite_base import next_id
 from storage.sqlite_base import ts as _ts
 from storage.sqlite_breach import BreachQueries
 from storage.sqlite_memory import MemoryQueries
+from storage.sqlite_memory_jobs import MemoryJobQueries
 from storage.sqlite_operator import OperatorQueries
 from storage.sqlite_pipeline import PipelineQueries
 from storage.sqlite_records import RecordsQueries, log_event
@@ -40,6 +41,7 @@ log = logging.getLogger("amigo.storage")
 class SqliteRepository(
     PipelineQueries,
     MemoryQueries,
+    MemoryJobQueries,
     TrainingQueries,
     OperatorQueries,
     AdminQueries,

@@ -100,6 +100,16 @@ class MemoryQueries(SqliteBase):
             (ts(self._clock.now()), user_id, json.dumps([int(i) for i in memory_ids])),
         )
 
+    async def memory_version(self, user_id: int) -> tuple[int, int, str | None]:
+        rows = await self._read(  # memories_user, memories_user_updated: no table row is read
+            "SELECT (SELECT count(*) FROM memories WHERE user_id = :u),"
+            " (SELECT max(id) FROM memories WHERE user_id = :u),"
+            " (SELECT max(updated_at) FROM memories WHERE user_id = :u)",
+            {"u": user_id},
+        )
+        count, newest, updated = rows[0]
+        return int(count), int(newest or 0), updated
+
     # -- the switch and the cursor ---------------------------------------------------------------
 
     async def memory_enabled(self, user_id: int) -> bool:

@@ -17,6 +17,7 @@ from bot.llm import OpenAIChatModel
 from handlers.memory import EXTRACT_PROMPT, near_duplicate, parse_answer
 from handlers.ports import Turn
 from handlers.router import Dispatcher
+from jobs.memory import run_memory_idle
 from safety.sensitive import sensitive_kind
 from storage.models import Memory
 from storage.sqlite import SqliteRepository
@@ -313,11 +314,11 @@ async def test_an_idle_conversation_is_read_and_summarised_once(
 ) -> None:
     await chat(d, RecordingChannel(), "I start my new job on Monday")
     model_m.answers.append(facts("Starts a new job on Monday.", summary="About the new job."))
-    assert d.memory.close_idle(clock.now()) == 0
+    hours = d.deps.config.memory.idle_hours
+    assert await run_memory_idle(repo, d.memory.end_idle, clock.now(), hours) == 0
     clock.advance(hours=7)
-    assert d.memory.close_idle(clock.now()) == 1
-    await d.memory.drain()
-    assert d.memory.close_idle(clock.now()) == 0
+    assert await run_memory_idle(repo, d.memory.end_idle, clock.now(), hours) == 1
+    assert await run_memory_idle(repo, d.memory.end_idle, clock.now(), hours) == 0
     await d.memory.drain()
     assert len(model_m.extractions) == 1
     assert [m.text for m in await remembered(repo)] == ["Starts a new job on Monday."]

@@ -3,8 +3,9 @@
 
 The real SqliteRepository and the real `Chat.answer`; the model is a stand-in that notes when it is
 called, so the time measured is everything before the request: profile, companion, the newest
-messages, memories (opened and ranked), summaries, and the window. Rows are inserted in bulk with
-executemany, their bodies sealed by the repository's own sealing (a pool of sealed texts, reused).
+messages, memories (ranked from handlers/memory_index.py's cache, checked against storage),
+summaries, and the window. Rows are inserted in bulk with executemany, their bodies sealed by the
+repository's own sealing (a pool of sealed texts, reused).
 Run: `.venv/bin/python -m tests.benchmarks.window_bench [runs]`.
 """
 
@@ -159,7 +160,17 @@ async def main(runs: int) -> None:
     )
     print("| stored messages | memories | fill (s) | window median (ms) | window p90 (ms) |")
     print("|---:|---:|---:|---:|---:|")
-    for messages, memories in ((100, 10), (1_000_000, 10), (100, 10_000), (1_000_000, 10_000)):
+    # 200 messages and 1,000 memories: the window full (storage.window_max_messages, the memory
+    # budget), to tell what the stored amount costs from what a fuller window costs.
+    cases = (
+        (100, 10),
+        (200, 10),
+        (1_000_000, 10),
+        (100, 1_000),
+        (100, 10_000),
+        (1_000_000, 10_000),
+    )
+    for messages, memories in cases:
         filled, median, p90 = await measure(messages, memories, runs)
         print(f"| {messages:,} | {memories:,} | {filled:.1f} | {median:.2f} | {p90:.2f} |")
     every = MemoryConfig().extract_every_messages
