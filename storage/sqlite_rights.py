@@ -306,16 +306,7 @@ class RightsQueries(RetentionQueries):
             await _forget_deleted_current(db, user_id)
             await rewind_memory_cursor(db, user_id)
         await self.checkpoint()
-        log.info(
-            "deleted.conversation",
-            extra={
-                "uid": user_id,
-                "messages": messages,
-                "conversations": conversations,
-                "memories": derived[0],
-                "summaries": derived[1],
-            },
-        )
+        _log_deleted("deleted.conversation", user_id, messages, conversations, derived)
         return Deleted(conversations=conversations, messages=messages)
 
     async def delete_history(
@@ -344,16 +335,7 @@ class RightsQueries(RetentionQueries):
             await _forget_deleted_current(db, user_id)
             await rewind_memory_cursor(db, user_id)
         await self.checkpoint()
-        log.info(
-            "deleted.history",
-            extra={
-                "uid": user_id,
-                "messages": messages,
-                "conversations": conversations,
-                "memories": derived[0],
-                "summaries": derived[1],
-            },
-        )
+        _log_deleted("deleted.history", user_id, messages, conversations, derived)
         return Deleted(conversations=conversations, messages=messages)
 
     async def purge_keyless_accounts(self) -> int:
@@ -450,4 +432,20 @@ async def _forget_deleted_current(db: aiosqlite.Connection, user_id: int) -> Non
         "UPDATE users SET conversation_id = NULL WHERE id = ? AND conversation_id IS NOT NULL"
         " AND conversation_id NOT IN (SELECT id FROM conversations WHERE user_id = ?)",
         (user_id, user_id),
+    )
+
+
+def _log_deleted(
+    event: str, user_id: int, messages: int, conversations: int, derived: tuple[int, int]
+) -> None:
+    """What a deletion removed, counted (never what it said)."""
+    log.info(
+        event,
+        extra={
+            "uid": user_id,
+            "messages": messages,
+            "conversations": conversations,
+            "memories": derived[0],
+            "summaries": derived[1],
+        },
     )
