@@ -46,8 +46,11 @@ class PolicyGate:
 
     async def accept(self, account: Account, channel: Channel) -> None:
         version = (await self.deps.policy.current()).version
-        if account.policy_version != version:
+        withdrawn = await self.deps.repo.terms_withdrawn_at(account.id)
+        if account.policy_version != version or withdrawn is not None:
             await self.deps.repo.record_consent(account.id, Purpose.TERMS, True, version)
             await self.deps.repo.set_policy_version(account.id, version)
             log.info("policy.accepted", extra={"uid": account.id})
-        await channel.send(Reply(t("policy.accepted"), edit=True))
+        # Accepting after a withdrawal cancels the erasure it scheduled: say so.
+        key = "policy.accepted" if withdrawn is None else "policy.accepted_erasure_cancelled"
+        await channel.send(Reply(t(key), edit=True))

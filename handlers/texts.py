@@ -261,6 +261,10 @@ EN: dict[str, str] = {
     ),
     "policy.accept": "I accept the new policy",
     "policy.accepted": "✓ Thank you. Let's carry on.",
+    "policy.accepted_erasure_cancelled": (
+        "✓ Thank you. The Terms are accepted again, so your account will not be erased. "
+        "Let's carry on."
+    ),
     # -- autodelete ----------------------------------------------------------------------------
     "autodelete.show": (
         "Disappearing chats: messages can delete themselves after a while.\nNow: {state}."

@@ -84,6 +84,7 @@ async def test_accepting_again_before_the_date_cancels_the_erasure(
     clock.advance(days=GRACE - 1)
     await press(dispatcher, ch, "pol:accept")
     assert await repo.terms_withdrawn_at(account.id) is None
+    assert "will not be erased" in ch.texts[-1]  # the person is told the erasure is off
     clock.advance(days=GRACE * 3)
     counts = await run_retention(repo, SETTINGS, clock.now())
     assert counts["closed_accounts"] == 0
