@@ -25,6 +25,18 @@ class HelplineInfo:
 
 
 @dataclass(frozen=True)
+class MemoryConfig:
+    """The memory.* settings (handlers/memory.py, handlers/window.py)."""
+
+    enabled: bool = True
+    extract_every_messages: int = 10
+    idle_hours: int = 6
+    max_items: int = 200
+    budget_share: float = 0.25
+    summaries_in_window: int = 3
+
+
+@dataclass(frozen=True)
 class HandlerConfig:
     """The settings handlers read, copied from bot.config.Settings by the composition root."""
 
@@ -63,21 +75,9 @@ class HandlerConfig:
     """How long the proof of consent of an erased account is kept (retention.consent_proof_days)."""
     processing_log_days: int = 365
     """How long processing-log entries are kept (retention.processing_log_days)."""
-    memory: MemoryConfig = field(default_factory=lambda: MemoryConfig())
+    memory: MemoryConfig = field(default_factory=MemoryConfig)
     default_time_zone: str = "Asia/Kolkata"
     """IANA zone when a person set none and their country gives none (companion.*)."""
-
-
-@dataclass(frozen=True)
-class MemoryConfig:
-    """The memory.* settings (handlers/memory.py, handlers/window.py)."""
-
-    enabled: bool = True
-    extract_every_messages: int = 10
-    idle_hours: int = 6
-    max_items: int = 200
-    budget_share: float = 0.25
-    summaries_in_window: int = 3
 
 
 @dataclass(frozen=True)

@@ -151,7 +151,7 @@ class MemoryCommand:
             await channel.send(Reply(t("memory.forgotten", text=memory.text)))
 
     async def _ask_forget_all(self, account: Account, channel: Channel) -> None:
-        count = len(await self.deps.repo.memories(account.id))
+        count, _ = await self.deps.repo.memory_counts(account.id)  # counted, not opened
         buttons = (
             (
                 Button(t("memory.forget_all_yes"), "mem:allok"),
@@ -162,32 +162,37 @@ class MemoryCommand:
 
     async def _add(self, account: Account, text: str, channel: Channel) -> None:
         """Kept as written, sensitive or not: the person chose to."""
-        text = " ".join(text.split())
-        if len(text) > FACT_CHARS:
-            await channel.send(Reply(t("memory.too_long", limit=FACT_CHARS)))
+        if (fact := await self._fact(text, channel)) is None:
             return
         new_id = await self.deps.repo.add_memory(
-            account.id, text, conversation_id=None, manual=True
+            account.id, fact, conversation_id=None, manual=True
         )
         dropped = await self.keeper.enforce_cap(account.id, keep=[new_id])
         log.info("memory.added", extra={"uid": account.id, "dropped": dropped})
         if dropped:
-            await channel.send(Reply(t("memory.added_full", text=text, dropped=dropped)))
+            await channel.send(Reply(t("memory.added_full", text=fact, dropped=dropped)))
         else:
-            await channel.send(Reply(t("memory.added", text=text)))
+            await channel.send(Reply(t("memory.added", text=fact)))
 
     async def _fix(self, account: Account, n: int, text: str, channel: Channel) -> None:
+        if (fact := await self._fact(text, channel)) is None:
+            return
+        memory = await self._numbered(account, n, channel)
+        if memory is not None and await self.deps.repo.update_memory(account.id, memory.id, fact):
+            log.info("memory.fixed", extra={"uid": account.id})
+            await channel.send(Reply(t("memory.fixed", text=fact)))
+
+    @staticmethod
+    async def _fact(text: str, channel: Channel) -> str | None:
+        """A fact the person typed, on one line; None (and they are told) when too long."""
         text = " ".join(text.split())
         if len(text) > FACT_CHARS:
             await channel.send(Reply(t("memory.too_long", limit=FACT_CHARS)))
-            return
-        memory = await self._numbered(account, n, channel)
-        if memory is not None and await self.deps.repo.update_memory(account.id, memory.id, text):
-            log.info("memory.fixed", extra={"uid": account.id})
-            await channel.send(Reply(t("memory.fixed", text=text)))
+            return None
+        return text
 
     async def _ask_off(self, account: Account, channel: Channel) -> None:
-        count = len(await self.deps.repo.memories(account.id))
+        count, _ = await self.deps.repo.memory_counts(account.id)  # counted, not opened
         buttons = (
             (
                 Button(t("memory.off_delete"), "mem:offdel"),

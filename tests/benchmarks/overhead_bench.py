@@ -57,7 +57,6 @@ async def start_bot(
         AMIGO_LIMITS__BURST="100",  # one person's 50 quick messages are not slowed down
         AMIGO_LIMITS__PER_MINUTE="1000",
         AMIGO_TELEGRAM__REQUESTS_PER_SECOND="0",
-        AMIGO_LOG_LEVEL="WARNING",
     )
     prefix = ["-m", "cProfile", "-o", profile] if profile else []
     proc = await asyncio.create_subprocess_exec(
