@@ -61,6 +61,25 @@ class TelegramSettings(_Section):
         description="Least time between two updates of a reply shown while the model writes it "
         "(a draft, or an edit where drafts are refused).",
     )
+    mode: Literal["polling", "webhook"] = Field(
+        "polling",
+        description="How updates arrive: long polling (one process), or webhook (Telegram posts "
+        "them to webhook_url; several workers may share one PostgreSQL). The webhook's secret "
+        "token comes from TELEGRAM_WEBHOOK_SECRET.",
+    )
+    webhook_url: str = Field(
+        "",
+        description="Public HTTPS address Telegram posts updates to (webhook mode), e.g. "
+        "https://bot.example.org/telegram.",
+    )
+    webhook_listen: str = Field(
+        "0.0.0.0:8443",
+        description="host:port the webhook server listens on (behind your TLS proxy); it also "
+        "serves /healthz and /metrics.",
+    )
+    webhook_max_connections: int = Field(
+        40, ge=1, le=100, description="Connections Telegram may open to the webhook at once."
+    )
 
 
 class LLMSettings(_Section):
@@ -160,6 +179,18 @@ def is_example_address(address: str) -> bool:
 
 
 class StorageSettings(_Section):
+    url: str = Field(
+        "",
+        description="PostgreSQL, e.g. postgresql://amigo@db.internal/amigo (several workers may "
+        "share it); empty = the embedded SQLite file at database_path. The password belongs in "
+        "AMIGO_STORAGE__URL or PGPASSWORD, not in this file.",
+    )
+    keys_schema: str = Field(
+        "amigo_keys",
+        description="PostgreSQL schema holding the wrapped per-user keys, apart from the data: "
+        "dump and back it up separately (README, Running at scale).",
+    )
+    pool_size: int = Field(10, ge=1, le=200, description="PostgreSQL connections per worker.")
     database_path: str = Field("data/amigo.db", description="SQLite database file.")
     busy_timeout_ms: int = Field(5000, ge=0, description="SQLite busy timeout.")
     window_max_messages: int = Field(
@@ -317,6 +348,12 @@ class LimitsSettings(_Section):
     max_concurrent_llm_calls: int = Field(
         16, ge=1, description="LLM calls in flight for the whole bot; others wait their turn."
     )
+    redis_url: str = Field(
+        "",
+        description="Redis for the shared rate limits and repeat counters, e.g. "
+        "redis://127.0.0.1:6379/0; empty = in the database (PostgreSQL) or in memory (SQLite, "
+        "one process).",
+    )
 
 
 class StaffMember(_Section):
@@ -409,6 +446,29 @@ class MemorySettings(_Section):
     )
 
 
+class WorkersSettings(_Section):
+    lease_seconds: float = Field(
+        120.0,
+        ge=2,
+        description="How long a worker holds a person's replies or a scheduled job before "
+        "another worker may take over (after a crash); longer than llm.deadline_seconds.",
+    )
+    sweep_seconds: float = Field(
+        30.0,
+        ge=0.5,
+        description="How often each worker looks for accepted messages whose worker died "
+        "(several workers on PostgreSQL).",
+    )
+
+
+class OpsSettings(_Section):
+    listen: str = Field(
+        "",
+        description="host:port serving GET /healthz and GET /metrics (Prometheus) in polling "
+        "mode; empty = off. In webhook mode they are served on telegram.webhook_listen.",
+    )
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
     format: Literal["json", "text"] = Field(
@@ -435,6 +495,8 @@ class Settings(_Section):
     admin: AdminSettings = AdminSettings()
     companion: CompanionSettings = CompanionSettings()
     memory: MemorySettings = MemorySettings()
+    workers: WorkersSettings = WorkersSettings()
+    ops: OpsSettings = OpsSettings()
     logging: LoggingSettings = LoggingSettings()
     console: ConsoleSettings = ConsoleSettings()
 
@@ -446,6 +508,7 @@ class Secrets:
     telegram_bot_token: str | None
     openai_api_key: str | None
     master_key: str | None
+    webhook_secret: str | None = None
 
     def __repr__(self) -> str:  # never print a secret by accident
         return "Secrets(<redacted>)"
@@ -456,6 +519,7 @@ class Secrets:
             telegram_bot_token=_secret(env, "TELEGRAM_BOT_TOKEN"),
             openai_api_key=_secret(env, "OPENAI_API_KEY"),
             master_key=_secret(env, "AMIGO_MASTER_KEY"),
+            webhook_secret=_secret(env, "TELEGRAM_WEBHOOK_SECRET"),
         )
 
 
@@ -517,8 +581,9 @@ def config_template() -> str:
         "# Amigo configuration. Every setting is listed with its default value.",
         "# Override any key with an environment variable AMIGO_<SECTION>__<KEY>,",
         "# for example AMIGO_LLM__MODEL=llama3.1; AMIGO_CONFIG points at another file.",
-        "# Secrets are never read from this file: set TELEGRAM_BOT_TOKEN, OPENAI_API_KEY and",
-        "# AMIGO_MASTER_KEY in the environment (or NAME_FILE pointing at a file holding it).",
+        "# Secrets are never read from this file: set TELEGRAM_BOT_TOKEN, OPENAI_API_KEY,",
+        "# AMIGO_MASTER_KEY and, in webhook mode, TELEGRAM_WEBHOOK_SECRET in the environment",
+        "# (or NAME_FILE pointing at a file holding it).",
         "# Regenerate with: python -m bot config-template > config.toml",
     ]
     for section, field in Settings.model_fields.items():

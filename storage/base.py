@@ -312,6 +312,16 @@ class Repository(Protocol):
 
     async def first_delivery(self, update_id: int) -> bool: ...
 
+    async def take_lease(self, name: str, holder: str, until: datetime) -> bool:
+        """Hold `name` for `holder` until `until`: True when it was free, expired, or already
+        `holder`'s (then extended). Shared by every worker on the database: 'reply:<user id>'
+        answers a person's messages, 'job:<name>' runs a scheduled job once across workers."""
+        ...
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        """Give up `name` if `holder` still holds it."""
+        ...
+
     async def flag(
         self, user_id: int, category: str, severity: str, message_id: int | None = None
     ) -> int: ...

@@ -398,4 +398,18 @@ MIGRATIONS: list[tuple[int, str]] = [
         ALTER TABLE profiles ADD COLUMN time_zone_enc BLOB;
         """,
     ),
+    (
+        13,
+        """
+        -- From here on every migration is portable DDL (SQLite and PostgreSQL run the same text,
+        -- storage/pg_migrations.py translates only the column types): no table rebuilds.
+        -- Leases shared by every worker: 'reply:<user id>' (who answers a person's messages now)
+        -- and 'job:<name>' (a scheduled job runs once across workers). `until` is ISO-8601 UTC.
+        CREATE TABLE leases (
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            until TEXT NOT NULL
+        );
+        """,
+    ),
 ]

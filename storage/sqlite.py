@@ -25,6 +25,7 @@ from storage.sqlite_base import dt as _dt
 from storage.sqlite_base import next_id
 from storage.sqlite_base import ts as _ts
 from storage.sqlite_breach import BreachQueries
+from storage.sqlite_leases import LeaseQueries
 from storage.sqlite_memory import MemoryQueries
 from storage.sqlite_memory_jobs import MemoryJobQueries
 from storage.sqlite_operator import OperatorQueries
@@ -50,6 +51,7 @@ class SqliteRepository(
     BreachQueries,
     RequestQueries,
     RecordsQueries,
+    LeaseQueries,
 ):
     """Accounts, consent ledger, companion and conversations."""
 
