@@ -18,12 +18,13 @@ run: $(STAMP)  ## start the bot (needs TELEGRAM_BOT_TOKEN)
 console: $(STAMP)  ## chat with Amigo in the terminal, no Telegram needed
 	$(PY) -m bot console
 
-test: $(STAMP)  ## what CI runs: lint, type-check, the import rules, then the whole test suite
+test: $(STAMP)  ## what CI runs: lint, type-check, the import rules, then the suite on SQLite and on PostgreSQL
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(PY) -m tests.layers
 	$(PY) -m pytest -q -n 3
+	AMIGO_TEST_BACKEND=postgres $(PY) -m pytest -q -n 3
 
 lint: $(STAMP)  ## one part of `make test`: ruff
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

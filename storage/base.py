@@ -46,6 +46,11 @@ from storage.models import (
 )
 
 
+class AlreadyAccepted(Exception):
+    """The update this chat message came in was accepted before (a redelivery after a worker
+    died before answering Telegram): it is answered once, as that message."""
+
+
 @dataclass(frozen=True)
 class Unanswered:
     """An accepted chat message, claimed for answering; `reply` is its stored reply, if any (the
@@ -101,9 +106,16 @@ class Repository(Protocol):
     # SELECT ... FOR UPDATE SKIP LOCKED, so several workers never answer the same message.
 
     async def accept_message(
-        self, user_id: int, conversation_id: int, text: str, *, claimed_until: datetime
+        self,
+        user_id: int,
+        conversation_id: int,
+        text: str,
+        *,
+        claimed_until: datetime,
+        update_id: int | None = None,
     ) -> int:
-        """Store a user's chat message as accepted, claimed by the caller until `claimed_until`."""
+        """Store a user's chat message as accepted, claimed by the caller until `claimed_until`;
+        AlreadyAccepted when the Telegram update `update_id` was accepted before."""
         ...
 
     async def add_reply(
@@ -320,6 +332,45 @@ class Repository(Protocol):
 
     async def release_lease(self, name: str, holder: str) -> None:
         """Give up `name` if `holder` still holds it."""
+        ...
+
+    # -- shared per-person limits (storage/sqlite_limits.py, handlers/limits.py) -----------------
+    # Shared by every worker on the database; each call is one atomic statement. `key` is a keyed
+    # pseudonym the caller gives, `digest` a keyed digest of a text: never an id or a text itself.
+
+    async def take_limit_token(
+        self, key: bytes, now: datetime, burst: int, per_second: float, *, can_flag: bool
+    ) -> tuple[float, int, bool]:
+        """Refill bucket `key` (new: full, `burst` tokens) at `per_second` since its last take,
+        then take a token if there is one (refusals reset) or count a refusal. Returns the tokens
+        left, the refusals since the last admitted take (0: admitted), and whether this refusal
+        flagged the flood (`can_flag` and `burst` refusals reached; once until the next admit)."""
+        ...
+
+    async def count_repeat(self, user_id: int, digest: bytes) -> int:
+        """Times in a row the person sent a text with this digest, this one included."""
+        ...
+
+    async def purge_idle_limits(self, before: datetime) -> int:
+        """Forget buckets untouched since `before` (refilled by then: nothing changes). How many."""
+        ...
+
+    async def unanswered_of(self, user_id: int, *, after: int = 0) -> list[int]:
+        """Ids of the person's accepted (unanswered) messages newer than `after`, oldest first,
+        whoever holds their claims (the caller holds the person's 'reply:' lease)."""
+        ...
+
+    async def delivered(self, update_id: int) -> bool:
+        """Whether `first_delivery` recorded this update: it was handled to its end before."""
+        ...
+
+    async def reply_cursor(self, user_id: int) -> int:
+        """The newest of the person's messages whose answer was attempted, 0 for none (several
+        workers: an accepted message at or before it failed and is covered by the next reply)."""
+        ...
+
+    async def set_reply_cursor(self, user_id: int, message_id: int) -> None:
+        """Move the person's reply cursor forward to `message_id`; never back."""
         ...
 
     async def flag(

@@ -412,4 +412,50 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        14,
+        """
+        -- The per-person rate limit shared by every worker (handlers/limits.py): one token bucket
+        -- per keyed pseudonym of a Telegram id (never the id). Times are REAL epoch seconds so the
+        -- refill is plain arithmetic on both backends. `flagged_at`: the refusal count at which the
+        -- flood was flagged, 0 when not. `burst` and `per_second` are the limits of the last take.
+        -- Nobody's content; an idle bucket is full again and is purged (purge_idle_limits).
+        CREATE TABLE limit_buckets (
+            key BLOB PRIMARY KEY,
+            tokens REAL NOT NULL,
+            at REAL NOT NULL,
+            refused INTEGER NOT NULL DEFAULT 0,
+            flagged_at INTEGER NOT NULL DEFAULT 0,
+            burst INTEGER NOT NULL,
+            per_second REAL NOT NULL
+        );
+        CREATE INDEX limit_buckets_at ON limit_buckets(at);
+        -- The repeat counter: a keyed digest of the person's last text (never the text) and how
+        -- many times in a row it came. Goes with the account.
+        CREATE TABLE limit_repeats (
+            user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+            digest BLOB NOT NULL,
+            repeats INTEGER NOT NULL
+        );
+        """,
+    ),
+    (
+        15,
+        """
+        -- The Telegram update a chat message came in (NULL from the console). Unique, so an
+        -- update delivered again after a worker died half-way through it is never accepted
+        -- twice, even when the first delivery stored the message and died before saying so.
+        ALTER TABLE messages ADD COLUMN update_id INTEGER;
+        CREATE UNIQUE INDEX messages_update ON messages(update_id);
+        """,
+    ),
+    (
+        16,
+        """
+        -- The newest of the person's messages whose answer was attempted (several workers:
+        -- handlers/shared_lane.py). One whose attempt failed stays accepted and is covered by
+        -- the next reply, as with one process, instead of being answered on its own.
+        ALTER TABLE users ADD COLUMN reply_cursor INTEGER NOT NULL DEFAULT 0;
+        """,
+    ),
 ]

@@ -1,4 +1,5 @@
-"""The SQLite implementation of storage.base.Repository: accounts, consent, companion and chat.
+"""The implementation of storage.base.Repository: accounts, consent, companion and chat, in SQL both
+backends run (SQLite as written, PostgreSQL through storage/pg_dialect.py).
 
 Privacy-rights queries (inventory, export, deletion...) are in storage/sqlite_rights.py.
 """
@@ -8,8 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-
-import aiosqlite
+from typing import Any
 
 from storage.models import (
     Account,
@@ -20,12 +20,14 @@ from storage.models import (
     Role,
     Status,
 )
+from storage.sql_base import dt as _dt
+from storage.sql_base import inserted_id, next_id
+from storage.sql_base import ts as _ts
 from storage.sqlite_admin import AdminQueries
-from storage.sqlite_base import dt as _dt
-from storage.sqlite_base import next_id
-from storage.sqlite_base import ts as _ts
+from storage.sqlite_base import SqliteBase
 from storage.sqlite_breach import BreachQueries
 from storage.sqlite_leases import LeaseQueries
+from storage.sqlite_limits import LimitQueries
 from storage.sqlite_memory import MemoryQueries
 from storage.sqlite_memory_jobs import MemoryJobQueries
 from storage.sqlite_operator import OperatorQueries
@@ -39,7 +41,7 @@ from storage.sqlite_training import TrainingQueries
 log = logging.getLogger("amigo.storage")
 
 
-class SqliteRepository(
+class SqlRepository(
     PipelineQueries,
     MemoryQueries,
     MemoryJobQueries,
@@ -52,8 +54,11 @@ class SqliteRepository(
     RequestQueries,
     RecordsQueries,
     LeaseQueries,
+    LimitQueries,
 ):
-    """Accounts, consent ledger, companion and conversations."""
+    """Every query of storage.base.Repository, for either backend: accounts, consent ledger,
+    companion and conversations here, the rest in the mixins. Built as SqliteRepository or
+    storage.postgres.PostgresRepository; code that takes either names this class."""
 
     # -- accounts --------------------------------------------------------------------------------
 
@@ -132,7 +137,7 @@ class SqliteRepository(
             if purpose == Purpose.TERMS:
                 await db.execute(
                     "UPDATE users SET terms_withdrawn_at ="
-                    " CASE WHEN ? THEN NULL ELSE coalesce(terms_withdrawn_at, ?) END WHERE id = ?",
+                    " CASE WHEN ? = 1 THEN NULL ELSE coalesce(terms_withdrawn_at, ?) END WHERE id = ?",
                     (int(granted), now, user_id),
                 )
 
@@ -193,14 +198,16 @@ class SqliteRepository(
     async def add_message(self, user_id: int, conversation_id: int, role: Role, text: str) -> int:
         body = await self._seal(user_id, "messages.body", text)
         async with self.transaction() as db:
-            cur = await db.execute(
+            message_id = await inserted_id(
+                db,
                 "INSERT INTO messages (conversation_id, user_id, role, body_enc, created_at)"
-                " SELECT id, user_id, ?, ?, ? FROM conversations WHERE id = ? AND user_id = ?",
+                " SELECT id, user_id, ?, ?, ? FROM conversations WHERE id = ? AND user_id = ?"
+                " RETURNING id",
                 (role, body, _ts(self._clock.now()), conversation_id, user_id),
             )
-            if cur.rowcount != 1 or cur.lastrowid is None:
+            if message_id is None:
                 raise LookupError(f"conversation {conversation_id} is not user {user_id}'s")
-            return cur.lastrowid
+            return message_id
 
     async def recent_messages(
         self, user_id: int, conversation_id: int, limit: int, *, through: int | None = None
@@ -208,10 +215,11 @@ class SqliteRepository(
         # Ordered as the messages_thread index (migration 9): a reply sits at its message's place.
         rows = await self._read(
             "SELECT id, role, body_enc, created_at FROM messages"
-            " WHERE conversation_id = ? AND user_id = ?"
-            " AND (? IS NULL OR coalesce(reply_to, id) < ? OR id = ?)"
-            " ORDER BY coalesce(reply_to, id) DESC, id DESC LIMIT ?",
-            (conversation_id, user_id, through, through, through, limit),
+            " WHERE conversation_id = :c AND user_id = :u"
+            # `:through IS NULL` last: PostgreSQL types the parameter at its first comparison.
+            " AND (coalesce(reply_to, id) < :through OR id = :through OR :through IS NULL)"
+            " ORDER BY coalesce(reply_to, id) DESC, id DESC LIMIT :limit",
+            {"c": conversation_id, "u": user_id, "through": through, "limit": limit},
         )
         return [
             ChatMessage(r[0], r[1], await self._open(user_id, "messages.body", r[2]), _dt(r[3]))
@@ -248,7 +256,7 @@ _ACCOUNT_COLUMNS = (
 )
 
 
-def _account(row: aiosqlite.Row) -> Account:
+def _account(row: Any) -> Account:
     return Account(
         id=row[0],
         status=Status(row[1]),
@@ -260,3 +268,7 @@ def _account(row: aiosqlite.Row) -> Account:
         autodelete_days=row[7],
         last_export_at=_dt(row[8]) if row[8] else None,
     )
+
+
+class SqliteRepository(SqlRepository, SqliteBase):
+    """The embedded backend: one SQLite file, and its key file beside it."""

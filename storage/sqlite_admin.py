@@ -8,7 +8,7 @@ import json
 from datetime import datetime, timedelta
 
 from storage.models import AuditEntry, ChatMessage, Flag, Stats, Status
-from storage.sqlite_base import SqliteBase, dt, ts
+from storage.sql_base import SqlBase, dt, inserted_id, ts
 
 GENESIS = "0" * 64
 
@@ -18,7 +18,7 @@ def _link(prev_hash: str, at: str, actor: str, action: str, detail: str) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-class AdminQueries(SqliteBase):
+class AdminQueries(SqlBase):
     # -- audit log (B4) --------------------------------------------------------------------------
 
     async def audit(self, actor: str, action: str, detail: str = "") -> int:
@@ -28,13 +28,14 @@ class AdminQueries(SqliteBase):
             async with db.execute("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1") as cur:
                 row = await cur.fetchone()
             prev = row[0] if row else GENESIS
-            cur2 = await db.execute(
+            audit_id = await inserted_id(
+                db,
                 "INSERT INTO audit_log (at, actor, action, detail, prev_hash, hash)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                 (at, actor, action, detail, prev, _link(prev, at, actor, action, detail)),
             )
-            assert cur2.lastrowid is not None
-            return cur2.lastrowid
+            assert audit_id is not None
+            return audit_id
 
     async def audit_tail(self, n: int) -> list[AuditEntry]:
         rows = await self._read(
@@ -153,11 +154,11 @@ class AdminQueries(SqliteBase):
                 "SELECT id, role, body_enc, created_at FROM ("
                 " SELECT * FROM messages WHERE user_id = ? AND conversation_id ="
                 "  (SELECT conversation_id FROM messages WHERE id = ? AND user_id = ?)"
-                "  AND id < ? ORDER BY id DESC LIMIT ?)"
+                "  AND id < ? ORDER BY id DESC LIMIT ?) AS before"
                 " UNION ALL SELECT id, role, body_enc, created_at FROM ("
                 " SELECT * FROM messages WHERE user_id = ? AND conversation_id ="
                 "  (SELECT conversation_id FROM messages WHERE id = ? AND user_id = ?)"
-                "  AND id >= ? ORDER BY id LIMIT ?)",
+                "  AND id >= ? ORDER BY id LIMIT ?) AS after",
                 (*anchor, around, *anchor, around + 1),
             )
             rows.sort(key=lambda r: r[0])

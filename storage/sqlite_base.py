@@ -1,4 +1,4 @@
-"""SQLite plumbing: one writer connection for every write, one reader for queries (WAL lets them overlap).
+"""SQLite plumbing (SqlBase, storage/sql_base.py, holds what PostgreSQL shares): one writer connection for every write, one reader for queries (WAL lets them overlap).
 
 The database file is created owner-only; WAL, foreign keys, secure_delete and a busy timeout are set on
 every connection. Sealed columns go through the Vault with each user's own data key. Every statement is
@@ -10,66 +10,33 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import aiosqlite
 
-from core.clock import Clock, SystemClock
+from core.clock import Clock
 from storage.crypto import MasterKeyError, Vault
 from storage.migrations import MIGRATIONS
+from storage.sql_base import Params, SqlBase, dt, next_id, ts
 
 log = logging.getLogger("amigo.storage")
 
-_KEY_CACHE_SIZE = 2048
 
-
-def ts(value: datetime) -> str:
-    return value.isoformat()
-
-
-def dt(value: str) -> datetime:
-    return datetime.fromisoformat(value)
-
-
-_HIGH_WATER_TABLES = frozenset({"users", "conversations"})
-
-
-async def next_id(db: aiosqlite.Connection, table: str) -> int:
-    """The next id for `table`, never one used before, even by a row since purged (migration 8).
-    Call inside the transaction that inserts the row. Rows inserted some other way (by hand, by an
-    older version) only move the mark up: max(id) is read too, from the primary key's index."""
-    if table not in _HIGH_WATER_TABLES:
-        raise ValueError(f"no id high-water mark for {table}")
-    async with db.execute(
-        "UPDATE id_high_water SET last = max(last,"
-        f" (SELECT coalesce(max(id), 0) FROM {table})) + 1 WHERE name = ? RETURNING last",
-        (table,),
-    ) as cur:
-        row = await cur.fetchone()
-    assert row is not None, f"no id_high_water row for {table}"
-    return int(row[0])
-
-
-class SqliteBase:
+class SqliteBase(SqlBase):
     """Connections, migrations, transactions and sealing; the queries live in the subclasses."""
 
     def __init__(
         self, path: str | Path, vault: Vault, *, clock: Clock | None = None, busy_ms: int = 5000
     ) -> None:
+        super().__init__(vault, clock=clock)
         self.path = Path(path)
         self.keys_path = self.path.with_name(self.path.stem + "-keys" + self.path.suffix)
-        self._vault = vault
-        self._clock = clock or SystemClock()
         self._busy_ms = busy_ms
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
-        self._keys: OrderedDict[int, bytes] = OrderedDict()
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -175,23 +142,19 @@ class SqliteBase:
                 raise
             await self._writer.execute("COMMIT")
 
-    async def _write(
-        self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
-    ) -> aiosqlite.Cursor:
+    async def _write(self, sql: str, params: Params = ()) -> aiosqlite.Cursor:
         """One write statement, atomic on its own (SQLite's autocommit), through the one writer.
 
         The same guarantees as a `transaction()` holding that statement, in one trip to the
         writer's thread instead of three (BEGIN, the statement, COMMIT): the message path makes
         several such writes a reply (docs/benchmarks.md). Its cursor is finished: read
-        `rowcount` and `lastrowid`; for a statement that returns rows, use `_write_rows`."""
+        `rowcount`; for a statement that returns rows (RETURNING id), use `_write_rows`."""
         if self._writer is None:
             raise RuntimeError("storage is not open")
         async with self._write_lock:
             return await self._writer.execute(sql, params)
 
-    async def _write_rows(
-        self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
-    ) -> list[aiosqlite.Row]:
+    async def _write_rows(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
         """`_write` for a statement with RETURNING: run and fetched to its end in one trip, so
         the statement, and with it the write, is finished (committed) when this returns."""
         if self._writer is None:
@@ -206,9 +169,7 @@ class SqliteBase:
                 await self._writer.execute("PRAGMA main.wal_checkpoint(TRUNCATE)")
                 await self._writer.execute("PRAGMA keys.wal_checkpoint(TRUNCATE)")
 
-    async def _read(
-        self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
-    ) -> list[aiosqlite.Row]:
+    async def _read(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
         """One query, executed and fetched to its end in a single job on the reader's thread.
 
         SQLite keeps a connection's read transaction, and so its WAL snapshot, open while any of its
@@ -221,26 +182,5 @@ class SqliteBase:
             raise RuntimeError("storage is not open")
         return list(await self._reader.execute_fetchall(sql, params))
 
-    # -- keys ------------------------------------------------------------------------------------
 
-    def forget_key(self, user_id: int) -> None:
-        self._keys.pop(user_id, None)
-
-    async def _data_key(self, user_id: int) -> bytes:
-        if (key := self._keys.get(user_id)) is not None:
-            self._keys.move_to_end(user_id)
-            return key
-        rows = await self._read("SELECT wrapped FROM keys.user_keys WHERE user_id = ?", (user_id,))
-        if not rows:
-            raise LookupError(f"no data key for user {user_id}")
-        key = self._vault.unwrap(rows[0][0], user_id)
-        self._keys[user_id] = key
-        if len(self._keys) > _KEY_CACHE_SIZE:
-            self._keys.popitem(last=False)
-        return key
-
-    async def _seal(self, user_id: int, place: str, text: str) -> bytes:
-        return self._vault.seal(await self._data_key(user_id), text, place, user_id)
-
-    async def _open(self, user_id: int, place: str, sealed: bytes) -> str:
-        return self._vault.open(await self._data_key(user_id), sealed, place, user_id)
+__all__ = ["SqliteBase", "dt", "next_id", "ts"]

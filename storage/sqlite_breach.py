@@ -12,11 +12,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-
-import aiosqlite
+from typing import Any
 
 from storage.models import Breach, BreachNotice
-from storage.sqlite_base import SqliteBase, dt, ts
+from storage.sql_base import SqlBase, dt, inserted_id, ts
 
 _BREACH_COLUMNS = (
     "id, discovered_at, created_at, notice, intimated_at, report, report_recorded_at,"
@@ -32,7 +31,7 @@ def _fields(value: str | None) -> dict[str, str]:
     return {str(k): str(v) for k, v in json.loads(value).items()} if value else {}
 
 
-def _breach(r: aiosqlite.Row) -> Breach:
+def _breach(r: Any) -> Breach:
     return Breach(
         id=r[0],
         discovered_at=dt(r[1]),
@@ -45,14 +44,14 @@ def _breach(r: aiosqlite.Row) -> Breach:
     )
 
 
-class BreachQueries(SqliteBase):
+class BreachQueries(SqlBase):
     async def create_breach(self, discovered_at: datetime, notice: Mapping[str, str]) -> int:
-        cur = await self._write(
-            "INSERT INTO breaches (discovered_at, created_at, notice) VALUES (?, ?, ?)",
+        breach_id = await self._insert(
+            "INSERT INTO breaches (discovered_at, created_at, notice) VALUES (?, ?, ?) RETURNING id",
             (ts(discovered_at), ts(self._clock.now()), json.dumps(dict(notice))),
         )
-        assert cur.lastrowid is not None
-        return cur.lastrowid
+        assert breach_id is not None
+        return breach_id
 
     async def breach(self, breach_id: int | None = None) -> Breach | None:
         if breach_id is None:
@@ -99,11 +98,12 @@ class BreachQueries(SqliteBase):
     ) -> int:
         """The broadcast, its targets and its link to the breach, in one transaction."""
         async with self.transaction() as db:
-            cur = await db.execute(
-                "INSERT INTO broadcasts (kind, body, created_at) VALUES ('breach', ?, ?)",
+            broadcast_id = await inserted_id(
+                db,
+                "INSERT INTO broadcasts (kind, body, created_at) VALUES ('breach', ?, ?)"
+                " RETURNING id",
                 (body, ts(self._clock.now())),
             )
-            broadcast_id = cur.lastrowid
             assert broadcast_id is not None
             await db.executemany(
                 "INSERT OR IGNORE INTO broadcast_targets VALUES (?, ?)",

@@ -12,14 +12,12 @@ messages_user), so a person with a million messages and ten thousand memories st
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
-
-import aiosqlite
+from typing import Any
 
 from storage.models import ChatMessage, Memory, Summary
-from storage.sqlite_base import SqliteBase, dt, ts
+from storage.sql_base import SqlBase, Tx, dt, inserted_id, ts
 
 log = logging.getLogger("amigo.storage")
 
@@ -28,7 +26,7 @@ _MEMORY_COLUMNS = (
 )
 
 
-class MemoryQueries(SqliteBase):
+class MemoryQueries(SqlBase):
     # -- memories --------------------------------------------------------------------------------
 
     async def memories(self, user_id: int) -> list[Memory]:
@@ -46,21 +44,24 @@ class MemoryQueries(SqliteBase):
         now = ts(self._clock.now())
         async with self.transaction() as db:
             if conversation_id is None:
-                cur = await db.execute(
+                memory_id = await inserted_id(
+                    db,
                     "INSERT INTO memories (user_id, conversation_id, manual, body_enc,"
-                    " created_at, updated_at) SELECT id, NULL, ?, ?, ?, ? FROM users WHERE id = ?",
+                    " created_at, updated_at) SELECT id, NULL, ?, ?, ?, ? FROM users WHERE id = ?"
+                    " RETURNING id",
                     (int(manual), body, now, now, user_id),
                 )
             else:
-                cur = await db.execute(
+                memory_id = await inserted_id(
+                    db,
                     "INSERT INTO memories (user_id, conversation_id, manual, body_enc,"
                     " created_at, updated_at) SELECT user_id, id, ?, ?, ?, ? FROM conversations"
-                    " WHERE id = ? AND user_id = ?",
+                    " WHERE id = ? AND user_id = ? RETURNING id",
                     (int(manual), body, now, now, conversation_id, user_id),
                 )
-            if cur.rowcount != 1 or cur.lastrowid is None:
+            if memory_id is None:
                 raise LookupError(f"conversation {conversation_id} is not user {user_id}'s")
-            return cur.lastrowid
+            return memory_id
 
     async def update_memory(self, user_id: int, memory_id: int, text: str) -> bool:
         body = await self._seal(user_id, "memories.body", text)
@@ -94,10 +95,11 @@ class MemoryQueries(SqliteBase):
     async def mark_memories_used(self, user_id: int, memory_ids: Sequence[int]) -> None:
         if not memory_ids:
             return
+        ids = [int(i) for i in memory_ids]
         await self._write(
             "UPDATE memories SET uses = uses + 1, last_used_at = ?"
-            " WHERE user_id = ? AND id IN (SELECT value FROM json_each(?))",
-            (ts(self._clock.now()), user_id, json.dumps([int(i) for i in memory_ids])),
+            f" WHERE user_id = ? AND id IN ({', '.join('?' for _ in ids)})",
+            (ts(self._clock.now()), user_id, *ids),
         )
 
     async def memory_version(self, user_id: int) -> tuple[int, int, str | None]:
@@ -179,7 +181,7 @@ class MemoryQueries(SqliteBase):
         )
         return int(rows[0][0]), int(rows[0][1])
 
-    async def _memory(self, user_id: int, r: aiosqlite.Row) -> Memory:
+    async def _memory(self, user_id: int, r: Any) -> Memory:
         return Memory(
             id=r[0],
             text=await self._open(user_id, "memories.body", r[1]),
@@ -192,7 +194,7 @@ class MemoryQueries(SqliteBase):
         )
 
 
-async def delete_memories(db: aiosqlite.Connection, user_id: int) -> tuple[int, int]:
+async def delete_memories(db: Tx, user_id: int) -> tuple[int, int]:
     """Inside a transaction: every memory (the person's own too) and summary of a person; how
     many of each. All history, the account, and /memory's "forget everything" use it."""
     cur = await db.execute("DELETE FROM memories WHERE user_id = ?", (user_id,))
@@ -202,7 +204,7 @@ async def delete_memories(db: aiosqlite.Connection, user_id: int) -> tuple[int, 
 
 
 async def delete_conversation_memories(
-    db: aiosqlite.Connection, user_id: int, conversation_id: int
+    db: Tx, user_id: int, conversation_id: int
 ) -> tuple[int, int]:
     """Inside a transaction: what was derived from one conversation (its memories and summary),
     even when the conversation row itself stays because a newer message arrived."""
@@ -218,7 +220,7 @@ async def delete_conversation_memories(
     return memories, cur.rowcount
 
 
-async def rewind_memory_cursor(db: aiosqlite.Connection, user_id: int | None = None) -> None:
+async def rewind_memory_cursor(db: Tx, user_id: int | None = None) -> None:
     """Inside a transaction, after messages were deleted: SQLite gives the next message the id
     after the highest one left, so a cursor beyond it would make extraction skip new messages.
     `None`: every person's (after a purge)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from storage.models import Status
-from storage.sqlite_base import SqliteBase, ts
+from storage.sql_base import SqlBase, ts
 
 DISTRESS_CATEGORIES = ("suicide", "self_harm", "harm_to_others")
 """What handlers/chat.py records for a distress signal (safety.rules.Category: the built-in
@@ -36,7 +36,7 @@ _FLAGGED = (
 )
 
 
-class MemoryJobQueries(SqliteBase):
+class MemoryJobQueries(SqlBase):
     async def memory_idle_users(self, quiet_since: datetime, limit: int) -> list[int]:
         rows = await self._read(_IDLE_USERS, (Status.ACTIVE, ts(quiet_since), limit))
         return [int(r[0]) for r in rows]

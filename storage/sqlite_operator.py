@@ -12,10 +12,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from storage.models import Broadcast, BroadcastKind, PolicyVersion, StaffGrievance, Status
-from storage.sqlite_base import SqliteBase, dt, ts
+from storage.sql_base import SqlBase, dt, inserted_id, ts
 
 OPEN_STATUSES = ("open", "acknowledged")
 
@@ -46,7 +44,7 @@ def _recipients_where(kind: BroadcastKind) -> tuple[str, tuple[Any, ...]]:
     return "u.status = ?", (Status.ACTIVE,)
 
 
-class OperatorQueries(SqliteBase):
+class OperatorQueries(SqlBase):
     # -- grievance queue (P9.4) ------------------------------------------------------------------
 
     async def grievance_queue(self, limit: int = 50) -> list[StaffGrievance]:
@@ -86,7 +84,7 @@ class OperatorQueries(SqliteBase):
             )
             return cur.rowcount == 1
 
-    async def _staff_grievance(self, r: aiosqlite.Row) -> StaffGrievance:
+    async def _staff_grievance(self, r: Any) -> StaffGrievance:
         return StaffGrievance(
             id=r[0],
             text=await self._open(r[6], "grievances.body", r[1]),
@@ -105,16 +103,17 @@ class OperatorQueries(SqliteBase):
     ) -> int:
         """A new broadcast; `targets` limits it to those accounts (a breach affecting a few)."""
         async with self.transaction() as db:
-            cur = await db.execute(
-                "INSERT INTO broadcasts (kind, body, created_at) VALUES (?, ?, ?)",
+            broadcast_id = await inserted_id(
+                db,
+                "INSERT INTO broadcasts (kind, body, created_at) VALUES (?, ?, ?) RETURNING id",
                 (kind, body, ts(self._clock.now())),
             )
-            assert cur.lastrowid is not None
+            assert broadcast_id is not None
             await db.executemany(
                 "INSERT OR IGNORE INTO broadcast_targets VALUES (?, ?)",
-                [(cur.lastrowid, user_id) for user_id in targets],
+                [(broadcast_id, user_id) for user_id in targets],
             )
-            return cur.lastrowid
+            return broadcast_id
 
     async def unfinished_broadcasts(self) -> list[Broadcast]:
         rows = await self._read(
@@ -185,7 +184,7 @@ class OperatorQueries(SqliteBase):
         """Every published version, newest first."""
         rows = await self._read(
             "SELECT version, date, material, summary, published_at FROM policy_versions"
-            " ORDER BY published_at DESC, rowid DESC"
+            " ORDER BY published_at DESC, version DESC"
         )
         return [PolicyVersion(r[0], r[1], bool(r[2]), r[3], _when(r[4])) for r in rows]
 

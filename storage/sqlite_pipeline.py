@@ -9,38 +9,48 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from storage.base import Unanswered
+from storage.base import AlreadyAccepted, Unanswered
 from storage.models import Status
-from storage.sqlite_base import SqliteBase, dt, ts
+from storage.sql_base import SqlBase, dt, ts
 
 
-class PipelineQueries(SqliteBase):
+class PipelineQueries(SqlBase):
     async def accept_message(
-        self, user_id: int, conversation_id: int, text: str, *, claimed_until: datetime
+        self,
+        user_id: int,
+        conversation_id: int,
+        text: str,
+        *,
+        claimed_until: datetime,
+        update_id: int | None = None,
     ) -> int:
         body = await self._seal(user_id, "messages.body", text)
-        cur = await self._write(
+        message_id = await self._insert(
             "INSERT INTO messages (conversation_id, user_id, role, body_enc, created_at,"
-            " status, claimed_until) SELECT id, user_id, 'user', ?, ?, 'accepted', ?"
-            " FROM conversations WHERE id = ? AND user_id = ?",
-            (body, ts(self._clock.now()), ts(claimed_until), conversation_id, user_id),
+            " status, claimed_until, update_id) SELECT id, user_id, 'user', ?, ?, 'accepted', ?, ?"
+            " FROM conversations WHERE id = ? AND user_id = ?"
+            " ON CONFLICT (update_id) DO NOTHING RETURNING id",
+            (body, ts(self._clock.now()), ts(claimed_until), update_id, conversation_id, user_id),
         )
-        if cur.rowcount != 1 or cur.lastrowid is None:
+        if message_id is None:
+            if update_id is not None and await self._read(
+                "SELECT 1 FROM messages WHERE update_id = ?", (update_id,)
+            ):
+                raise AlreadyAccepted(update_id)
             raise LookupError(f"conversation {conversation_id} is not user {user_id}'s")
-        return cur.lastrowid
+        return message_id
 
     async def add_reply(
         self, user_id: int, conversation_id: int, answers: int, text: str
     ) -> int | None:
         body = await self._seal(user_id, "messages.body", text)
-        cur = await self._write(  # only while the message it answers still exists
+        return await self._insert(  # only while the message it answers still exists
             "INSERT INTO messages (conversation_id, user_id, role, body_enc, created_at,"
             " reply_to) SELECT conversation_id, user_id, 'assistant', ?, ?, id"
             " FROM messages WHERE id = ? AND conversation_id = ? AND user_id = ?"
-            " AND role = 'user'",
+            " AND role = 'user' RETURNING id",
             (body, ts(self._clock.now()), answers, conversation_id, user_id),
         )
-        return cur.lastrowid if cur.rowcount == 1 else None
 
     async def mark_answered(self, message_id: int) -> None:
         await self._write(

@@ -19,10 +19,8 @@ import json
 from collections.abc import Mapping
 from datetime import datetime
 
-import aiosqlite
-
 from storage.models import ConsentProof, ProcessingEvent, Purpose
-from storage.sqlite_base import SqliteBase, dt, ts
+from storage.sql_base import SqlBase, Tx, dt, ts
 
 EVENTS = frozenset(
     {
@@ -49,7 +47,7 @@ def _counts_json(counts: Mapping[str, int] | None) -> str:
 
 
 async def log_event(
-    db: aiosqlite.Connection,
+    db: Tx,
     at: datetime,
     event: str,
     account_id: int | None = None,
@@ -64,7 +62,7 @@ async def log_event(
     )
 
 
-async def keep_consent_proof(db: aiosqlite.Connection, user_id: int, erased_at: datetime) -> int:
+async def keep_consent_proof(db: Tx, user_id: int, erased_at: datetime) -> int:
     """Copy the account's consent ledger into consent_proofs before it is erased, inside the
     erasing transaction (while `users.tg_ref` is still the keyed hash); returns the rows kept."""
     cur = await db.execute(
@@ -77,7 +75,7 @@ async def keep_consent_proof(db: aiosqlite.Connection, user_id: int, erased_at: 
     return cur.rowcount
 
 
-class RecordsQueries(SqliteBase):
+class RecordsQueries(SqlBase):
     """Writing and reading the processing log; reading the proof of consent."""
 
     async def record_event(
@@ -95,8 +93,8 @@ class RecordsQueries(SqliteBase):
     ) -> list[ProcessingEvent]:
         rows = await self._read(
             "SELECT at, event, account_id, counts FROM processing_log"
-            " WHERE (? IS NULL OR at >= ?) ORDER BY id LIMIT ?",
-            (ts(since) if since else None, ts(since) if since else None, limit),
+            " WHERE (at >= :since OR :since IS NULL) ORDER BY id LIMIT :limit",
+            {"since": ts(since) if since else None, "limit": limit},
         )
         return [
             ProcessingEvent(

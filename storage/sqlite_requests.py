@@ -4,10 +4,10 @@ id, so it is found from the id the request names and nothing of that id is store
 
 from __future__ import annotations
 
-from storage.sqlite_base import SqliteBase
+from storage.sql_base import SqlBase
 
 
-class RequestQueries(SqliteBase):
+class RequestQueries(SqlBase):
     async def lift_minor_marker(self, tg_id: int) -> bool:
         """Remove the under-18 marker of this Telegram account; False when there was none."""
         async with self.transaction() as db:

@@ -19,10 +19,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiosqlite
-
 from storage.models import AUTODELETE_CHOICES, Hold, JobRun, Status
-from storage.sqlite_base import SqliteBase, dt, ts
+from storage.sql_base import SqlBase, dt, inserted_id, ts
 from storage.sqlite_memory import rewind_memory_cursor
 from storage.sqlite_records import keep_consent_proof, log_event
 
@@ -55,24 +53,25 @@ _WITHDRAWN_DUE = (
     f"u.status != '{Status.CLOSED.value}' AND u.terms_withdrawn_at IS NOT NULL"
     f" AND u.terms_withdrawn_at < ? AND {not_held('u.id')}"
 )
-# What a closed account may still hold (delete_account already emptied most of it), biggest first.
+# What a closed account may still hold (delete_account already emptied most of it), biggest first,
+# each with its primary key (in SQLite the rowid itself, so no slower than naming rowid).
 # Payment and safety records are not here: deleting the users row detaches them (ON DELETE SET NULL)
 # and they keep their own retention periods.
 _ACCOUNT_TABLES = (
-    "messages",
-    "memories",  # before conversations, which would cascade them in one unbatched statement
-    "summaries",
-    "conversations",
-    "grievances",
-    "consents",
-    "staff_accesses",
-    "companions",
-    "profiles",
-    "nominees",
+    ("messages", "id"),
+    ("memories", "id"),  # before conversations, which would cascade them in one unbatched statement
+    ("summaries", "conversation_id"),
+    ("conversations", "id"),
+    ("grievances", "id"),
+    ("consents", "id"),
+    ("staff_accesses", "id"),
+    ("companions", "user_id"),
+    ("profiles", "user_id"),
+    ("nominees", "user_id"),
 )
 
 
-class RetentionQueries(SqliteBase):
+class RetentionQueries(SqlBase):
     """Legal holds, the purge of each retention category, and the record of job runs."""
 
     # -- legal holds -----------------------------------------------------------------------------
@@ -83,11 +82,11 @@ class RetentionQueries(SqliteBase):
             async with db.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)) as cur:
                 if await cur.fetchone() is None:
                     raise LookupError(f"no account {user_id}")
-            cur = await db.execute(
-                "INSERT INTO legal_holds (user_id, reason, placed_at) VALUES (?, ?, ?)",
+            hold_id = await inserted_id(
+                db,
+                "INSERT INTO legal_holds (user_id, reason, placed_at) VALUES (?, ?, ?) RETURNING id",
                 (user_id, reason, ts(self._clock.now())),
             )
-            hold_id = cur.lastrowid
         assert hold_id is not None
         log.info("hold.placed", extra={"uid": user_id, "hold": hold_id})
         return hold_id
@@ -129,11 +128,11 @@ class RetentionQueries(SqliteBase):
             )
         await self._erase_withdrawn(now, cutoff[0], batch)
         rows = 0
-        for table in _ACCOUNT_TABLES:  # users first (CROSS JOIN): few due accounts, indexed rows
+        for table, key in _ACCOUNT_TABLES:  # users first (CROSS JOIN): few due accounts, indexed
             rows += await self._delete_batches(
                 table,
-                "rowid",
-                f"SELECT t.rowid FROM users u CROSS JOIN {table} t ON t.user_id = u.id"
+                key,
+                f"SELECT t.{key} FROM users u CROSS JOIN {table} t ON t.user_id = u.id"
                 f" WHERE {_CLOSED_DUE}",
                 cutoff,
                 batch,
@@ -287,8 +286,8 @@ class RetentionQueries(SqliteBase):
         """The keyed under-18 markers older than `days` (P3.1)."""
         return await self._purge(
             "minor_markers",
-            "rowid",
-            "SELECT k.rowid FROM minor_markers k WHERE k.created_at < ?",
+            "tg_ref",
+            "SELECT k.tg_ref FROM minor_markers k WHERE k.created_at < ?",
             (ts(now - timedelta(days=days)),),
             batch,
             dry_run,
@@ -379,7 +378,7 @@ class RetentionQueries(SqliteBase):
         return await self._delete_batches(table, key, due, params, batch)
 
     async def _count(self, due: str, params: Sequence[Any]) -> int:
-        rows = await self._read(f"SELECT COUNT(*) FROM ({due})", params)
+        rows = await self._read(f"SELECT COUNT(*) FROM ({due}) AS due", params)
         return int(rows[0][0])
 
     async def _delete_batches(
@@ -404,11 +403,11 @@ class RetentionQueries(SqliteBase):
 
     async def start_job_run(self, job: str, started_at: datetime, *, dry_run: bool = False) -> int:
         async with self.transaction() as db:
-            cur = await db.execute(
-                "INSERT INTO job_runs (job, started_at, dry_run) VALUES (?, ?, ?)",
+            run_id = await inserted_id(
+                db,
+                "INSERT INTO job_runs (job, started_at, dry_run) VALUES (?, ?, ?) RETURNING id",
                 (job, ts(started_at), int(dry_run)),
             )
-            run_id = cur.lastrowid
         assert run_id is not None
         return run_id
 
@@ -442,7 +441,7 @@ class RetentionQueries(SqliteBase):
 _RUN_COLUMNS = "id, job, started_at, finished_at, dry_run, removed"
 
 
-def _job_run(row: aiosqlite.Row) -> JobRun:
+def _job_run(row: Any) -> JobRun:
     removed = json.loads(row[5] or "{}")
     return JobRun(
         id=row[0],

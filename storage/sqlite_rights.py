@@ -12,8 +12,6 @@ import secrets
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 
-import aiosqlite
-
 from storage.models import (
     AUTODELETE_CHOICES,
     PROFILE_FIELDS,
@@ -29,7 +27,7 @@ from storage.models import (
     StaffAccess,
     Status,
 )
-from storage.sqlite_base import dt, ts
+from storage.sql_base import Tx, dt, inserted_id, ts
 from storage.sqlite_memory import (
     delete_conversation_memories,
     delete_memories,
@@ -126,13 +124,13 @@ class RightsQueries(RetentionQueries):
         now = self._clock.now()
         body = await self._seal(user_id, "grievances.body", text)
         async with self.transaction() as db:
-            cur = await db.execute(
+            grievance_id = await inserted_id(
+                db,
                 "INSERT INTO grievances (user_id, body_enc, created_at, ack_due, resolve_due)"
-                " VALUES (?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?) RETURNING id",
                 (user_id, body, ts(now), ts(now + ack_within), ts(now + resolve_within)),
             )
-            assert cur.lastrowid is not None
-            grievance_id = cur.lastrowid
+            assert grievance_id is not None
         log.info("grievance.opened", extra={"uid": user_id, "grievance": grievance_id})
         return Grievance(grievance_id, text, "open", now, now + ack_within, now + resolve_within)
 
@@ -162,8 +160,8 @@ class RightsQueries(RetentionQueries):
 
         rows = await self._read(
             "SELECT"
-            " (SELECT (display_name_enc IS NOT NULL) + (gender_enc IS NOT NULL)"
-            "  + (country_enc IS NOT NULL) + (time_zone_enc IS NOT NULL)"
+            " (SELECT count(display_name_enc) + count(gender_enc)"  # count(x): x is not NULL
+            "  + count(country_enc) + count(time_zone_enc)"
             "  FROM profiles WHERE user_id = :u),"
             f" {count('companions')}, {count('conversations')}, {count('messages')},"
             f" {count('consents')}, {count('grievances')}, {count('nominees')},"
@@ -426,7 +424,7 @@ def _shown(
     return sql, tuple(params)
 
 
-async def _forget_deleted_current(db: aiosqlite.Connection, user_id: int) -> None:
+async def _forget_deleted_current(db: Tx, user_id: int) -> None:
     """The current conversation pointer goes with the conversation it pointed to."""
     await db.execute(
         "UPDATE users SET conversation_id = NULL WHERE id = ? AND conversation_id IS NOT NULL"

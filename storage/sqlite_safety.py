@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from storage.models import Status
-from storage.sqlite_base import SqliteBase, dt, ts
+from storage.sql_base import SqlBase, dt, inserted_id, ts
 
 
-class SafetyQueries(SqliteBase):
+class SafetyQueries(SqlBase):
     async def first_delivery(self, update_id: int) -> bool:
         """True the first time an update id is seen; False for Telegram's redeliveries."""
         cur = await self._write(
@@ -23,13 +23,14 @@ class SafetyQueries(SqliteBase):
     ) -> int:
         """A safety or abuse record: who, what kind, how serious, when; a reference, not a copy."""
         async with self.transaction() as db:
-            cur = await db.execute(
+            flag_id = await inserted_id(
+                db,
                 "INSERT INTO safety_records (user_id, category, severity, message_id, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?) RETURNING id",
                 (user_id, category, severity, message_id, ts(self._clock.now())),
             )
-            assert cur.lastrowid is not None
-            return cur.lastrowid
+            assert flag_id is not None
+            return flag_id
 
     async def set_banned(self, user_id: int, banned: bool) -> None:
         async with self.transaction() as db:

@@ -8,7 +8,7 @@ current choice, so a withdrawal takes effect for every export that starts (or re
 from __future__ import annotations
 
 from storage.models import Purpose, Status
-from storage.sqlite_base import SqliteBase
+from storage.sql_base import SqlBase
 
 # An account is in the training set only while it is active, its newest Terms row is granted (a
 # user who withdrew the Terms is no longer served, so their chats are not used either) and its
@@ -23,7 +23,7 @@ _ELIGIBLE = (
 _PARAMS = {"active": Status.ACTIVE, "training": Purpose.MODEL_IMPROVEMENT, "terms": Purpose.TERMS}
 
 
-class TrainingQueries(SqliteBase):
+class TrainingQueries(SqlBase):
     async def consenting_users(self) -> list[int]:
         """Active accounts whose current model_improvement consent is granted, by id."""
         rows = await self._read(

@@ -2,16 +2,18 @@
 
 A promise test that only reads what the code returns can pass while the promise is broken; these
 helpers look at what is actually on disk (every file of the data directory, byte for byte: the
-database, its -wal and -shm, the keys database beside it with its own, the master key file) and at
-every value of every table, so plaintext anywhere is found. `plant` writes plaintext on purpose:
-each test calls it as its positive control, to show the same search finds what it looks for.
+database, its -wal and -shm, the keys database beside it with its own, the master key file; SQLite
+only) and at every value of every table (either backend), so plaintext anywhere is found. `plant`
+writes plaintext on purpose: each test calls it as its positive control, to show the same search
+finds what it looks for.
 """
 
 from __future__ import annotations
 
 import secrets
-import sqlite3
 from pathlib import Path
+
+from tests import db as db_
 
 
 def new(label: str) -> str:
@@ -36,55 +38,19 @@ def keys_path(db: Path) -> Path:
     return db.with_name(db.stem + "-keys" + db.suffix)
 
 
-def _tables(conn: sqlite3.Connection, schema: str) -> list[str]:
-    return [
-        str(r[0])
-        for r in conn.execute(f"SELECT name FROM {schema}.sqlite_master WHERE type = 'table'")
-    ]
+def cells_containing(db: db_.Target, needle: str) -> list[str]:
+    """`schema.table.column` of every value, in the main and the keys database (on PostgreSQL the
+    data and the keys schema), that holds `needle` as text or as raw bytes (read on a connection
+    of its own, so rows still in the WAL count): tests/db.py."""
+    return db_.cells_containing(db, needle)
 
 
-def cells_containing(db: Path, needle: str) -> list[str]:
-    """`schema.table.column` of every value, in the main and the keys database, that holds
-    `needle` as text or as raw bytes (read with sqlite3, so rows still in the WAL count)."""
-    raw = needle.encode()
-    found: list[str] = []
-    conn = sqlite3.connect(db, timeout=30)
-    try:
-        conn.execute("ATTACH DATABASE ? AS keys", (str(keys_path(db)),))
-        for schema in ("main", "keys"):
-            for table in _tables(conn, schema):
-                cursor = conn.execute(f'SELECT * FROM {schema}."{table}"')
-                columns = [d[0] for d in cursor.description]
-                for row in cursor:
-                    for column, value in zip(columns, row, strict=True):
-                        text = value if isinstance(value, bytes) else str(value).encode()
-                        if raw in text:
-                            found.append(f"{schema}.{table}.{column}")
-    finally:
-        conn.close()
-    return sorted(set(found))
+def columns(db: db_.Target) -> dict[str, list[str]]:
+    """The live schema: `schema.table` -> its columns, main and keys (tests/db.py)."""
+    return db_.tables(db)
 
 
-def columns(db: Path) -> dict[str, list[str]]:
-    """The live schema: `schema.table` -> its columns, from PRAGMA table_info, main and keys."""
-    conn = sqlite3.connect(db, timeout=30)
-    try:
-        conn.execute("ATTACH DATABASE ? AS keys", (str(keys_path(db)),))
-        return {
-            f"{schema}.{table}": [
-                str(r[1]) for r in conn.execute(f'PRAGMA {schema}.table_info("{table}")')
-            ]
-            for schema in ("main", "keys")
-            for table in _tables(conn, schema)
-        }
-    finally:
-        conn.close()
-
-
-def plant(db: Path, sql: str, params: tuple[object, ...] = ()) -> None:
+def plant(db: db_.Target, sql: str, params: tuple[object, ...] = ()) -> None:
     """Write behind the code's back, as a careless code path would (the positive controls).
-    Call it in a thread while the bot runs (see tests.e2e.write_db for why)."""
-    with sqlite3.connect(db, timeout=30) as conn:
-        conn.execute("ATTACH DATABASE ? AS keys", (str(keys_path(db)),))
-        conn.execute(sql, params)
-    conn.close()
+    Call it in a thread while the bot runs (see tests.db.awrite for why)."""
+    db_.execute(db, sql, *params)

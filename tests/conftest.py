@@ -1,4 +1,8 @@
-"""Fixtures that start real things: a real SQLite file, the real bot against fake servers on loopback."""
+"""Fixtures that start real things: a real database, the real bot against fake servers on loopback.
+
+The database is a SQLite file, or with AMIGO_TEST_BACKEND=postgres a throwaway PostgreSQL database
+(tests/postgres.py) for every test; tests about the SQLite file itself are marked `sqlite_only`.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from bot.app import (
     Services,
     build_application,
     handler_config,
+    repository,
     running,
 )
 from bot.config import Secrets, Settings, load_settings
@@ -25,7 +30,8 @@ from core.clock import FrozenClock
 from handlers.deps import Deps
 from handlers.router import Dispatcher
 from storage.crypto import Vault
-from storage.sqlite import SqliteRepository
+from storage.sqlite import SqlRepository
+from tests import postgres
 from tests.doubles import FakeModel
 from tests.fakes import FakeOpenAI, FakeTelegram
 
@@ -34,6 +40,22 @@ def pytest_configure(config: pytest.Config) -> None:
     """PTB's durations as timedelta, as bot.app.build_application sets for the bot; deprecation
     warnings are errors (pyproject.toml), so a new one fails here instead of being filtered."""
     os.environ[PTB_TIMEDELTA] = "1"
+    config.addinivalue_line(
+        "markers", "sqlite_only: about the SQLite file itself; skipped on PostgreSQL"
+    )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if postgres.on_postgres() and item.get_closest_marker("sqlite_only") is not None:
+        pytest.skip("about the SQLite file itself (AMIGO_TEST_BACKEND=postgres)")
+
+
+@pytest.fixture(autouse=True)
+def _throwaway_databases() -> Iterator[None]:
+    """Drop the PostgreSQL schemas a test's settings pointed at, after everything closed."""
+    yield
+    if postgres.on_postgres():
+        postgres.drop_test_schemas()
 
 
 MASTER_KEY = "q3jTuk7lX4oF1s0p2mPZ2XJmE6m0yY4vH3bQ5rX8c1A="
@@ -60,6 +82,8 @@ def make_settings(tmp_path: Path, **env: str) -> Settings:
         # The fake Bot API has no rate limit; flood control (a 429) is still handled by the limiter.
         "AMIGO_TELEGRAM__REQUESTS_PER_SECOND": "0",
     }
+    if postgres.on_postgres():
+        base |= postgres.settings_for(tmp_path)
     return load_settings({**base, **env}, path=str(config))
 
 
@@ -79,11 +103,12 @@ def vault() -> Vault:
 
 
 @pytest.fixture
-async def repo(tmp_path: Path, vault: Vault, clock: FrozenClock) -> AsyncIterator[SqliteRepository]:
-    repository = SqliteRepository(tmp_path / "amigo.db", vault, clock=clock)
-    await repository.open()
-    yield repository
-    await repository.close()
+async def repo(tmp_path: Path, vault: Vault, clock: FrozenClock) -> AsyncIterator[SqlRepository]:
+    """The repository the settings of `tmp_path` name (SQLite file or PostgreSQL database)."""
+    opened = repository(make_settings(tmp_path), vault, clock)
+    await opened.open()
+    yield opened
+    await opened.close()
 
 
 @pytest.fixture
@@ -93,7 +118,7 @@ def model() -> FakeModel:
 
 @pytest.fixture
 def dispatcher(
-    tmp_path: Path, repo: SqliteRepository, vault: Vault, clock: FrozenClock, model: FakeModel
+    tmp_path: Path, repo: SqlRepository, vault: Vault, clock: FrozenClock, model: FakeModel
 ) -> Dispatcher:
     """Handlers with a real repository and a fake model: fast tests of the logic."""
     deps = Deps(

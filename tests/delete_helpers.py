@@ -1,13 +1,14 @@
 """Shared by the /delete end-to-end tests (test_e2e_delete and test_e2e_delete_edge_cases):
-looking into the database files as they are on disk, and the steps of the /delete dialogue."""
+looking into the database as it is stored (either backend), and the steps of the /delete dialogue."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
 from handlers.texts import t
+from tests import db as db_
+from tests.db import Target
 from tests.e2e import press, say
 from tests.fakes import FakeOpenAI, FakeTelegram
 from tests.fakes.telegram import SentMessage
@@ -35,26 +36,19 @@ PER_USER_TABLES = (
 # -- looking into the database -----------------------------------------------------------------
 
 
-def query(db: str, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
-    """Run one query on a fresh connection that is closed at once (it must not pin the WAL).
-
-    The wrapped data keys live in their own file, attached as `keys` as the bot does.
-    """
-    conn = sqlite3.connect(db)
-    try:
-        conn.execute("ATTACH DATABASE ? AS keys", (str(keys_file(db)),))
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
+def query(db: Target, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+    """Run one query on a fresh connection that is closed at once (it must not pin the WAL), on
+    either backend (tests/db.py); `keys.` names the wrapped data keys, as in the bot."""
+    return db_.query(db, sql, *params)
 
 
 def keys_file(db: str) -> Path:
-    """Where the storage keeps the wrapped data keys: next to the database, named '<stem>-keys'."""
+    """Where SQLite keeps the wrapped data keys: next to the database, named '<stem>-keys'."""
     path = Path(db)
     return path.with_name(path.stem + "-keys" + path.suffix)
 
 
-def newest_user_id(db: str) -> int:
+def newest_user_id(db: Target) -> int:
     """The internal id of the account created last."""
     rows = query(db, "SELECT MAX(id) FROM users")
     value = rows[0][0]
@@ -62,7 +56,7 @@ def newest_user_id(db: str) -> int:
     return value
 
 
-def holdings(db: str, user_id: int) -> dict[str, int]:
+def holdings(db: Target, user_id: int) -> dict[str, int]:
     """How many rows of each per-user table belong to `user_id`."""
     counts: dict[str, int] = {}
     for table in PER_USER_TABLES:
@@ -72,7 +66,7 @@ def holdings(db: str, user_id: int) -> dict[str, int]:
     return counts
 
 
-def snapshot(db: str, user_id: int) -> tuple[dict[str, int], list[tuple[object, ...]]]:
+def snapshot(db: Target, user_id: int) -> tuple[dict[str, int], list[tuple[object, ...]]]:
     """Counts plus every message row and the account row, to prove a user was left untouched."""
     messages = query(
         db,
@@ -129,6 +123,6 @@ async def new_conversation(tg: FakeTelegram, user: int) -> None:
     assert reply.text == t("chat.new"), reply.text
 
 
-def conversation_ids(db: str, user_id: int) -> list[int]:
+def conversation_ids(db: Target, user_id: int) -> list[int]:
     rows = query(db, "SELECT id FROM conversations WHERE user_id = ? ORDER BY id", (user_id,))
     return [int(str(r[0])) for r in rows]

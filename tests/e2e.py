@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
-
+from tests.db import Target, awrite
 from tests.fakes import FakeTelegram
 from tests.fakes.telegram import SentMessage
 
@@ -74,15 +72,11 @@ async def press_for_edit(
     return call.message
 
 
-async def write_db(db: str, sql: str, params: tuple[object, ...] = ()) -> None:
-    """Change the running bot's database behind its back, as an operator with sqlite3 would.
+async def write_db(db: Target, sql: str, params: tuple[object, ...] = ()) -> None:
+    """Change the running bot's database behind its back, as an operator with sqlite3 or psql
+    would (tests/db.py: either backend).
 
-    In a thread: a blocking write on the event loop could wait for the bot's writer while the bot,
-    needing that same loop to finish its transaction, waits for the write (a deadlock until the
-    sqlite3 timeout: 'database is locked')."""
-
-    def write() -> None:
-        with sqlite3.connect(db, timeout=30) as conn:
-            conn.execute(sql, params)
-
-    await asyncio.to_thread(write)
+    Never blocking the event loop: a blocking write there could wait for the bot's writer while
+    the bot, needing that same loop to finish its transaction, waits for the write (a deadlock
+    until the sqlite3 timeout: 'database is locked')."""
+    await awrite(db, sql, *params)

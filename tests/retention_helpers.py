@@ -3,10 +3,8 @@ category, written straight to the database, and a retention run at the frozen cl
 
 from __future__ import annotations
 
-import sqlite3
 import tempfile
 from collections.abc import Iterator
-from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,8 @@ import pytest
 from bot.config import RetentionSettings
 from core.clock import FrozenClock
 from jobs.retention import run_retention
-from storage.sqlite import SqliteRepository
+from storage.sqlite import SqlRepository
+from tests import db
 from tests.conftest import CANARY
 
 SETTINGS = RetentionSettings(batch_size=2)
@@ -31,19 +30,19 @@ def own_tempdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     yield temp
 
 
-def scalar(repo: SqliteRepository, sql: str, *params: object) -> Any:
-    with closing(sqlite3.connect(repo.path)) as db:
-        return db.execute(sql, params).fetchone()[0]
+def scalar(repo: SqlRepository, sql: str, *params: object) -> Any:
+    """The first value the query finds in the database itself (either backend)."""
+    return db.scalar(repo, sql, *params)
 
 
-async def execute(repo: SqliteRepository, sql: str, *params: object) -> int:
+async def execute(repo: SqlRepository, sql: str, *params: object) -> int:
     async with repo.transaction() as db:
         cur = await db.execute(sql, params)
         assert cur.lastrowid is not None
         return cur.lastrowid
 
 
-async def account(repo: SqliteRepository, tg_id: int, messages: int = 0) -> int:
+async def account(repo: SqlRepository, tg_id: int, messages: int = 0) -> int:
     acc = await repo.create_account(
         tg_id, tg_id, policy_version="v1", age_confirmed_at=datetime(2000, 1, 1, tzinfo=UTC)
     )
@@ -54,7 +53,7 @@ async def account(repo: SqliteRepository, tg_id: int, messages: int = 0) -> int:
     return acc.id
 
 
-async def closed_account(repo: SqliteRepository, tg_id: int, leftovers: int = 0) -> int:
+async def closed_account(repo: SqlRepository, tg_id: int, leftovers: int = 0) -> int:
     """A tombstone left by /delete, with `leftovers` rows still pointing at it (as if a crash or an
     older version had left them): a conversation with messages, a safety and a payment record."""
     uid = await account(repo, tg_id, messages=2)
@@ -75,7 +74,7 @@ async def closed_account(repo: SqliteRepository, tg_id: int, leftovers: int = 0)
     return uid
 
 
-async def payment(repo: SqliteRepository, uid: int | None, at: str) -> int:
+async def payment(repo: SqlRepository, uid: int | None, at: str) -> int:
     return await execute(
         repo,
         "INSERT INTO payments (user_id, provider_charge_id, amount_minor, currency, status,"
@@ -85,7 +84,7 @@ async def payment(repo: SqliteRepository, uid: int | None, at: str) -> int:
     )
 
 
-async def safety_record(repo: SqliteRepository, uid: int | None, at: str) -> int:
+async def safety_record(repo: SqlRepository, uid: int | None, at: str) -> int:
     return await execute(
         repo,
         "INSERT INTO safety_records (user_id, category, severity, created_at)"
@@ -95,7 +94,7 @@ async def safety_record(repo: SqliteRepository, uid: int | None, at: str) -> int
     )
 
 
-async def audit(repo: SqliteRepository, at: str) -> int:
+async def audit(repo: SqlRepository, at: str) -> int:
     return await execute(
         repo,
         "INSERT INTO audit_log (at, actor, action, prev_hash, hash) VALUES (?, 'op', 'x', '', '')",
@@ -103,5 +102,5 @@ async def audit(repo: SqliteRepository, at: str) -> int:
     )
 
 
-async def purge(repo: SqliteRepository, clock: FrozenClock, **kw: Any) -> dict[str, int]:
+async def purge(repo: SqlRepository, clock: FrozenClock, **kw: Any) -> dict[str, int]:
     return await run_retention(repo, SETTINGS, clock.now(), **kw)

@@ -26,6 +26,9 @@ from tests.conftest import CANARY
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
+# Backups and restores of the SQLite file (PostgreSQL: pg_dump without the keys schema).
+pytestmark = pytest.mark.sqlite_only
+
 
 async def user_with_messages(repo: SqliteRepository, tg_id: int, *texts: str) -> Account:
     account = await repo.create_account(tg_id, tg_id, policy_version="v", age_confirmed_at=NOW)

@@ -4,7 +4,6 @@ the owners' reminders; and breach records kept past the 90 days other broadcasts
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from jobs.breach import run_breach_reminders
 from jobs.retention import run_retention
 from storage.models import Breach
 from storage.sqlite import SqliteRepository
+from tests import db as stored
 from tests.conftest import Bot, make_settings, settings_for
 from tests.e2e import onboard, say, write_db
 from tests.fakes import FakeOpenAI, FakeTelegram
@@ -51,8 +51,7 @@ def form(step: str, fields: dict[str, str], *extra: str) -> str:
 
 
 def rows(db: str, sql: str) -> list[tuple[object, ...]]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql).fetchall()
+    return stored.query(db, sql)
 
 
 @pytest.fixture(autouse=True)

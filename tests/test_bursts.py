@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from handlers.events import Text
 from handlers.recovery import Recovery, RecoveryConfig
 from handlers.router import Dispatcher
 from storage.sqlite import SqliteRepository
+from tests import db as stored
 from tests.conftest import Bot, settings_for
 from tests.doubles import FakeModel, RecordingChannel
 from tests.e2e import onboard
@@ -28,9 +28,8 @@ ALICE, BOB = 1301, 1302
 WINDOW = "1.0"
 
 
-def rows(db: str | Path, sql: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql).fetchall()
+def rows(db: stored.Target, sql: str) -> list[tuple[Any, ...]]:
+    return stored.query(db, sql)
 
 
 def turns(request: dict[str, Any]) -> list[tuple[str, str]]:
@@ -204,7 +203,7 @@ async def test_recovery_answers_a_left_burst_in_one_reply(
     assert ch.texts == ["echo: three"]
     assert len(model.history) == 1
     assert [t["content"] for t in model.history[0][-3:]] == ["one", "two", "three"]
-    assert rows(repo.path, "SELECT count(*) FROM messages WHERE status = 'accepted'") == [(0,)]
+    assert rows(repo, "SELECT count(*) FROM messages WHERE status = 'accepted'") == [(0,)]
 
 
 async def test_recovery_sends_a_stored_burst_reply_once_covering_the_burst(
@@ -224,4 +223,4 @@ async def test_recovery_sends_a_stored_burst_reply_once_covering_the_burst(
     assert await found.run(sole_worker=True) == {"resent": 3}
     assert ch.texts == ["stored for all three"]
     assert model.history == []
-    assert rows(repo.path, "SELECT count(*) FROM messages WHERE status = 'accepted'") == [(0,)]
+    assert rows(repo, "SELECT count(*) FROM messages WHERE status = 'accepted'") == [(0,)]

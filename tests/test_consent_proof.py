@@ -4,8 +4,6 @@ every path that erases an account or does a security-relevant thing writes them.
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from jobs.retention import run_retention
 from storage.models import Purpose
 from storage.sqlite import SqliteRepository
 from storage.sqlite_records import log_event
+from tests import db as stored
 from tests.conftest import CANARY
 from tests.retention_helpers import account
 from tests.test_onboarding import say
@@ -33,8 +32,7 @@ def move_to(clock: FrozenClock, when: datetime) -> None:
 
 
 def dump(repo: SqliteRepository, table: str) -> str:
-    with closing(sqlite3.connect(repo.path)) as db:
-        return repr(db.execute(f"SELECT * FROM {table}").fetchall())
+    return repr(stored.query(repo, f"SELECT * FROM {table}"))
 
 
 @pytest.mark.promise("P9.3")
@@ -57,9 +55,7 @@ async def test_deleting_an_account_keeps_a_minimal_proof_of_consent_for_its_peri
     assert await repo.consent_proofs(502) == []  # keyed by the Telegram id's hash only
     raw = dump(repo, "consent_proofs")
     assert CANARY not in raw and "501" not in raw.replace(f"({uid},", "")  # no id, no content
-    with closing(sqlite3.connect(repo.path)) as db:
-        columns = [r[1] for r in db.execute("PRAGMA table_info(consent_proofs)")]
-    assert columns == [
+    assert stored.tables(repo)["main.consent_proofs"] == [
         "id",
         "tg_ref",
         "account_id",
@@ -92,6 +88,7 @@ async def test_mydata_says_the_proof_of_consent_is_kept_and_for_how_long(
     assert f"we keep proof of your consents for {days} days" in ch.texts[-1]
 
 
+@pytest.mark.sqlite_only  # backs the SQLite file up and restores it (backup.* events)
 async def test_the_processing_log_records_each_security_event_with_ids_and_counts_only(
     repo: SqliteRepository, clock: FrozenClock, tmp_path: Path
 ) -> None:

@@ -5,8 +5,6 @@ only the proof of consent."""
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from storage.crypto import Vault
 from storage.migrations import MIGRATIONS
 from storage.models import Purpose
 from storage.sqlite import SqliteRepository
+from tests import db as stored
 from tests.conftest import CANARY, Bot
 from tests.doubles import FakeModel, RecordingChannel
 from tests.e2e import onboard as onboard_e2e
@@ -39,8 +38,7 @@ OTHER = Sender(1002, 1002)
 
 
 def rows(repo: SqliteRepository, sql: str, *params: object) -> list[tuple[object, ...]]:
-    with closing(sqlite3.connect(repo.path)) as db:
-        return db.execute(sql, params).fetchall()
+    return stored.query(repo, sql, *params)
 
 
 @pytest.mark.promise("P9.3")
@@ -117,10 +115,7 @@ async def test_retention_erases_a_withdrawn_account_after_the_grace_like_a_delet
     assert rows(repo, "SELECT COUNT(*) FROM users WHERE id = ?", account.id) == [(0,)]
     for table in ("messages", "conversations", "consents", "companions", "profiles"):
         assert rows(repo, f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", account.id) == [(0,)]
-    with closing(sqlite3.connect(repo.keys_path)) as keys:
-        assert keys.execute(
-            "SELECT COUNT(*) FROM user_keys WHERE user_id = ?", (account.id,)
-        ).fetchone() == (0,)
+    assert rows(repo, "SELECT COUNT(*) FROM keys.user_keys WHERE user_id = ?", account.id) == [(0,)]
     proofs = await repo.consent_proofs(USER.tg_id)
     assert [(p.purpose, p.granted) for p in proofs][-1] == (Purpose.TERMS, False)
     assert {p.erased_at for p in proofs} == {clock.now()}
@@ -204,5 +199,4 @@ async def test_withdrawal_end_to_end(bot: Bot, tg: FakeTelegram, llm: FakeOpenAI
     await press_for_edit(tg, ALICE, blocked, "Accept the Terms again")
     reply = await say_e2e(tg, ALICE, "hello again")
     assert reply.text == "echo: hello again"
-    with closing(sqlite3.connect(bot.settings.storage.database_path)) as db:
-        assert db.execute("SELECT terms_withdrawn_at FROM users").fetchall() == [(None,)]
+    assert stored.query(bot.settings, "SELECT terms_withdrawn_at FROM users") == [(None,)]

@@ -146,6 +146,7 @@ def test_a_system_prompt_larger_than_the_budget_is_a_clear_error() -> None:
 
 
 @pytest.mark.promise("P12.2")
+@pytest.mark.sqlite_only  # PostgreSQL: tests/test_pg_contract.py (the keys schema)
 async def test_wrapped_keys_live_outside_the_main_database_file(tmp_path: Path) -> None:
     """The master key is never stored; wrapped data keys sit in their own owner-only file."""
     import sqlite3

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 
 from bot.config import Settings
 from handlers.admin import ADMIN_COMMANDS
+from tests import db as stored
 from tests.conftest import CANARY, Bot, settings_for
 from tests.e2e import onboard, say, write_db
 from tests.fakes import FakeOpenAI, FakeTelegram
@@ -33,8 +33,7 @@ async def staffed(tmp_path: Path, tg: FakeTelegram, llm: FakeOpenAI) -> AsyncIte
 
 
 def rows(db: str, sql: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql, args).fetchall()
+    return stored.query(db, sql, *args)
 
 
 async def until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
@@ -103,12 +102,12 @@ async def test_review_needs_a_reason_shows_the_minimum_and_appears_in_mydata(
     flagged = rows(
         db, "SELECT id FROM messages WHERE user_id = ? AND role = 'user' ORDER BY id", (user,)
     )[4][0]
-    with sqlite3.connect(db) as conn:
-        conn.execute(
-            "INSERT INTO safety_records (user_id, category, severity, message_id, created_at)"
-            " VALUES (?, 'abuse.repeat', 'low', ?, '2026-01-01T00:00:00+00:00')",
-            (user, flagged),
-        )
+    await write_db(
+        db,
+        "INSERT INTO safety_records (user_id, category, severity, message_id, created_at)"
+        " VALUES (?, 'abuse.repeat', 'low', ?, '2026-01-01T00:00:00+00:00')",
+        (user, flagged),
+    )
     flags = (await say(tg, REVIEWER, "/flags")).text
     assert f"u{user} abuse.repeat" in flags and CANARY not in flags
     refused = await say(tg, REVIEWER, "/review f1 curiosity just looking")

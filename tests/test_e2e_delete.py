@@ -2,18 +2,18 @@
 
 Every scope (this conversation, an earlier one, all history, the whole account) must delete exactly
 its scope, at once, say what went and what is kept, and leave no copy of the deleted ciphertext in
-the database files (main and keys) or their WALs. Other conversations and users stay untouched.
+the database files (main and keys) or their WALs (on PostgreSQL: in any value of any table of
+either schema). Other conversations and users stay untouched.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
-from pathlib import Path
 
 import pytest
 
 from handlers.texts import t
+from tests import db as stored
 from tests.conftest import Bot
 from tests.delete_helpers import (
     ALICE,
@@ -24,7 +24,6 @@ from tests.delete_helpers import (
     chat,
     conversation_ids,
     holdings,
-    keys_file,
     new_conversation,
     newest_user_id,
     query,
@@ -41,7 +40,7 @@ TELEGRAM_NOTE = "“Delete chat”"
 # -- deleted means gone from the files and their WALs (B2) ------------------------------------
 
 
-def bodies(db: str, sql: str, params: Sequence[object] = ()) -> list[bytes]:
+def bodies(db: stored.Target, sql: str, params: Sequence[object] = ()) -> list[bytes]:
     """Sealed blobs (message bodies, fields, wrapped keys) selected by `sql`."""
     rows = query(db, sql, params)
     blobs = [row[0] for row in rows]
@@ -49,13 +48,20 @@ def bodies(db: str, sql: str, params: Sequence[object] = ()) -> list[bytes]:
     return [b for b in blobs if isinstance(b, bytes)]
 
 
-def on_disk(db: str) -> bytes:
-    """Both database files (main and keys) and their -wal, -shm and -journal files, as they are now."""
+def on_disk(db: stored.Target) -> list[bytes]:
+    """What is stored, as it is now. SQLite: both database files (main and keys) and their -wal,
+    -shm and -journal files, as one run of bytes. PostgreSQL, whose files a test cannot read:
+    every value of every table of the data and the keys schema, one each (a full scan)."""
+    database = stored.resolve(db)
+    if isinstance(database, stored.Postgres):
+        return [value for _, value in stored.values(database)]
     files = [
-        p for base in (Path(db), keys_file(db)) for p in sorted(base.parent.glob(base.name + "*"))
+        p
+        for base in (database.path, database.keys_path)
+        for p in sorted(base.parent.glob(base.name + "*"))
     ]
     assert any(p.name.endswith("-wal") for p in files)  # WAL mode: the check covers the WAL
-    return b"".join(p.read_bytes() for p in files)
+    return [b"".join(p.read_bytes() for p in files)]
 
 
 def fragments(blob: bytes) -> list[bytes]:
@@ -64,20 +70,21 @@ def fragments(blob: bytes) -> list[bytes]:
     return [blob, blob[:16], blob[middle - 8 : middle + 8], blob[-16:]]
 
 
-def assert_on_disk(db: str, blobs: Sequence[bytes]) -> None:
-    """The positive control: before deleting, the ciphertext really is in the files."""
+def assert_on_disk(db: stored.Target, blobs: Sequence[bytes]) -> None:
+    """The positive control: before deleting, the ciphertext really is stored."""
     raw = on_disk(db)
     assert blobs, "nothing to look for"
     for blob in blobs:
-        assert blob in raw
+        assert any(blob in chunk for chunk in raw)
 
 
-def assert_gone_from_disk(db: str, blobs: Sequence[bytes]) -> None:
-    """B2: no piece of deleted ciphertext is left in the database files or their WALs."""
+def assert_gone_from_disk(db: stored.Target, blobs: Sequence[bytes]) -> None:
+    """B2: no piece of deleted ciphertext is left in the database files or their WALs (on
+    PostgreSQL: in any value of any table of either schema)."""
     raw = on_disk(db)
     for blob in blobs:
         for piece in fragments(blob):
-            assert piece not in raw, "deleted ciphertext (or key) is still on disk"
+            assert not any(piece in chunk for chunk in raw), "deleted ciphertext (or key) is stored"
 
 
 # -- the rest of the scene: where a user is, and records that outlive the account ------------
@@ -91,30 +98,23 @@ def current_conversation(db: str, user_id: int) -> int | None:
 
 def add_payment(db: str, user_id: int, charge: str) -> None:
     """A payment record as the (future) payments module would write it."""
-    conn = sqlite3.connect(db)
-    try:
-        with conn:
-            conn.execute(
-                "INSERT INTO payments (user_id, provider_charge_id, amount_minor, currency,"
-                " status, created_at) VALUES (?, ?, 499, 'EUR', 'paid', '2025-01-02T03:04:05')",
-                (user_id, charge),
-            )
-    finally:
-        conn.close()
+    stored.execute(
+        db,
+        "INSERT INTO payments (user_id, provider_charge_id, amount_minor, currency,"
+        " status, created_at) VALUES (?, ?, 499, 'EUR', 'paid', '2025-01-02T03:04:05')",
+        user_id,
+        charge,
+    )
 
 
 def add_safety_record(db: str, user_id: int) -> None:
     """A safety record (category and severity only) as the safety module would write it."""
-    conn = sqlite3.connect(db)
-    try:
-        with conn:
-            conn.execute(
-                "INSERT INTO safety_records (user_id, category, severity, message_id, created_at)"
-                " VALUES (?, 'self_harm', 'high', NULL, '2025-01-02T03:04:05')",
-                (user_id,),
-            )
-    finally:
-        conn.close()
+    stored.execute(
+        db,
+        "INSERT INTO safety_records (user_id, category, severity, message_id, created_at)"
+        " VALUES (?, 'self_harm', 'high', NULL, '2025-01-02T03:04:05')",
+        user_id,
+    )
 
 
 def minus(before: dict[str, int], **gone: int) -> dict[str, int]:

@@ -17,11 +17,10 @@ from typing import Any
 
 import pytest
 
-from bot.app import build_application, running
+from bot.app import build_application, repository, running
 from bot.config import Settings
 from core.clock import FrozenClock
 from storage.crypto import Vault, parse_master_key
-from storage.sqlite import SqliteRepository
 from tests.conftest import CANARY, MASTER_KEY, Bot, make_settings
 from tests.e2e import onboard, say
 from tests.fakes import FakeOpenAI, FakeTelegram
@@ -181,7 +180,7 @@ async def settled(tg: FakeTelegram, user_id: int) -> None:
 
 async def record_staff_access(settings: Settings, tg_id: int, role: str, reason: str) -> None:
     """What a staff tool would do: a second repository on the same database, through its API."""
-    repo = SqliteRepository(settings.storage.database_path, Vault(parse_master_key(MASTER_KEY)))
+    repo = repository(settings, Vault(parse_master_key(MASTER_KEY)))
     await repo.open()
     try:
         account = await repo.find_account(tg_id)

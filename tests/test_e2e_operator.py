@@ -4,7 +4,6 @@ through the real bot and the fake servers. Staff come from the config file, as i
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 import handlers.broadcasts
 from bot.config import Settings
 from core.clock import FrozenClock
+from tests import db as stored
 from tests.conftest import Bot, settings_for
 from tests.e2e import onboard, press, press_for_edit, say, write_db
 from tests.fakes import FakeOpenAI, FakeTelegram
@@ -27,8 +27,7 @@ def operator_settings(tmp_path: Path, tg: FakeTelegram, llm: FakeOpenAI, **env: 
 
 
 def rows(db: str, sql: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql, args).fetchall()
+    return stored.query(db, sql, *args)
 
 
 async def until(condition: Callable[[], bool], seconds: float = 10.0) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from bot.config import Settings
+from tests import db as stored
 from tests.conftest import CANARY, Bot, make_settings
 from tests.e2e import onboard, press, press_for_edit, say
 from tests.fakes import FakeOpenAI, FakeTelegram
@@ -16,10 +16,7 @@ ALICE = 901
 
 
 def ledger(db: str) -> list[tuple[str, int, str]]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(
-            "SELECT purpose, granted, policy_version FROM consents ORDER BY id"
-        ).fetchall()
+    return stored.query(db, "SELECT purpose, granted, policy_version FROM consents ORDER BY id")
 
 
 @pytest.mark.promise("P5.1")
@@ -116,8 +113,7 @@ async def test_autodelete(bot: Bot, tg: FakeTelegram) -> None:
     assert "Now: off" in menu.text
     done = await press_for_edit(tg, ALICE, menu, "30 days")
     assert "after 30 days" in done.text
-    with sqlite3.connect(bot.settings.storage.database_path) as conn:
-        assert conn.execute("SELECT autodelete_days FROM users").fetchall() == [(30,)]
+    assert stored.query(bot.settings, "SELECT autodelete_days FROM users") == [(30,)]
 
 
 @pytest.mark.promise("P17.1")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from bot.config import Settings
 from core.clock import FrozenClock
 from safety import detect_distress
+from tests import db as stored
 from tests.conftest import CANARY, Bot, settings_for
 from tests.e2e import onboard, say, write_db
 from tests.fakes import FakeOpenAI, FakeTelegram
@@ -27,8 +27,7 @@ async def after_all_sent(tg: FakeTelegram, user: int) -> None:
 
 
 def rows(db: str, sql: str) -> list[tuple[object, ...]]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql).fetchall()
+    return stored.query(db, sql)
 
 
 @pytest.mark.promise("P15.1")
@@ -191,7 +190,7 @@ async def test_distress_surfaces_helplines_and_records_no_text(
         db, "SELECT category, severity, message_id FROM safety_records"
     )
     assert category in ("suicide", "self_harm") and message_id is not None
-    columns = [str(r[1]) for r in rows(db, "PRAGMA table_info(safety_records)")]
+    columns = stored.tables(db)["main.safety_records"]
     assert not any("text" in c or "body" in c for c in columns)  # P14.2: no copy of the words
     assert (await say(tg, ALICE, "thank you")).text == "echo: thank you"  # never cut off
 

@@ -4,11 +4,11 @@ kept out of extraction (Repository.flagged_message_ids). Real SQLite file, fake 
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
 from dataclasses import replace
 from datetime import timedelta
 from typing import get_args
+
+import pytest
 
 from core.clock import FrozenClock
 from handlers.router import Dispatcher
@@ -18,6 +18,7 @@ from safety.rules import Category
 from storage.models import Status
 from storage.sqlite import SqliteRepository
 from storage.sqlite_memory_jobs import _FLAGGED, _IDLE_USERS, DISTRESS_CATEGORIES
+from tests import db as stored
 from tests.doubles import RecordingChannel
 from tests.test_memory import MemoryModel, account_id, chat, facts, remembered, with_memory
 from tests.test_memory_storage import fill, person, plan, raw
@@ -70,10 +71,10 @@ async def test_who_is_idle(repo: SqliteRepository, clock: FrozenClock) -> None:
 
 
 def raw_close(repo: SqliteRepository, uid: int) -> None:
-    with closing(sqlite3.connect(repo.path)) as db, db:
-        db.execute("UPDATE users SET status = ? WHERE id = ?", (Status.CLOSED, uid))
+    stored.execute(repo, "UPDATE users SET status = ? WHERE id = ?", Status.CLOSED, uid)
 
 
+@pytest.mark.sqlite_only  # SQLite's query planner (EXPLAIN QUERY PLAN)
 async def test_idle_and_flag_queries_use_indexes_for_a_very_long_history(
     repo: SqliteRepository, clock: FrozenClock
 ) -> None:

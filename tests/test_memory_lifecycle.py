@@ -8,6 +8,7 @@ found on disk first (the positive control), and no piece of them is on disk afte
 from __future__ import annotations
 
 import json
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,17 +30,16 @@ from tests.test_onboarding import USER, onboard, say
 from tests.test_training_export import member
 
 
-def sealed(repo: SqliteRepository, where: str = "1", *params: object) -> list[bytes]:
+def sealed(repo: SqliteRepository, where: str = "1 = 1", *params: object) -> list[bytes]:
     """The sealed memory and summary texts `where` selects (a condition on user_id and
     conversation_id, both tables have them)."""
-    db = str(repo.path)
-    return bodies(db, f"SELECT body_enc FROM memories WHERE {where}", params) + bodies(
-        db, f"SELECT body_enc FROM summaries WHERE {where}", params
+    return bodies(repo, f"SELECT body_enc FROM memories WHERE {where}", params) + bodies(
+        repo, f"SELECT body_enc FROM summaries WHERE {where}", params
     )
 
 
 def memory_body(repo: SqliteRepository, memory_id: int) -> list[bytes]:
-    return bodies(str(repo.path), "SELECT body_enc FROM memories WHERE id = ?", (memory_id,))
+    return bodies(repo, "SELECT body_enc FROM memories WHERE id = ?", (memory_id,))
 
 
 async def remembered(repo: SqliteRepository, uid: int) -> tuple[int, int, int]:
@@ -72,12 +72,12 @@ async def test_deleting_a_conversation_deletes_what_was_derived_from_it(
     gone = sealed(repo, "conversation_id = ?", first)
     kept = sealed(repo, "user_id = ? AND coalesce(conversation_id, 0) != ?", uid, first)
     others = sealed(repo, "user_id = ?", other)
-    assert_on_disk(str(repo.path), gone)
+    assert_on_disk(repo, gone)
 
     deleted = await repo.delete_conversation(uid, first)
     assert deleted is not None and deleted.conversations == 1
 
-    assert_gone_from_disk(str(repo.path), gone)
+    assert_gone_from_disk(repo, gone)
     assert {m.conversation_id for m in await repo.memories(uid)} == {second, None}
     assert [s.conversation_id for s in await repo.summaries(uid, 10)] == [second]
     assert sealed(repo, "user_id = ?", uid) == kept and sealed(repo, "user_id = ?", other) == others
@@ -101,7 +101,7 @@ async def test_a_conversation_kept_by_a_newer_message_still_loses_its_memories(
     deleted = await repo.delete_conversation(uid, conv, through_message=shown)
     assert deleted is not None and deleted.conversations == 0
     assert await repo.memory_counts(uid) == (0, 0)
-    assert_gone_from_disk(str(repo.path), gone)
+    assert_gone_from_disk(repo, gone)
 
 
 @pytest.mark.promise("P6.6")
@@ -113,10 +113,10 @@ async def test_deleting_all_history_deletes_every_memory_and_summary_added_ones_
     await remembered(repo, uid)
     await remembered(repo, other)
     gone = sealed(repo, "user_id = ?", uid)
-    assert_on_disk(str(repo.path), gone)
+    assert_on_disk(repo, gone)
     await repo.delete_history(uid)
     assert await repo.memories(uid) == [] and await repo.memory_counts(uid) == (0, 0)
-    assert_gone_from_disk(str(repo.path), gone)
+    assert_gone_from_disk(repo, gone)
     assert await repo.memory_counts(other) == (3, 2)
 
 
@@ -129,12 +129,12 @@ async def test_deleting_the_account_deletes_memories_summaries_and_the_setting(
     await remembered(repo, uid)
     await repo.set_memory_enabled(uid, False)
     gone = sealed(repo, "user_id = ?", uid)
-    assert_on_disk(str(repo.path), gone)
+    assert_on_disk(repo, gone)
     await repo.delete_account(uid)
     assert scalar(repo, "SELECT COUNT(*) FROM memories") == 0
     assert scalar(repo, "SELECT COUNT(*) FROM summaries") == 0
     assert scalar(repo, "SELECT memory_off + memory_cursor FROM users WHERE id = ?", uid) == 0
-    assert_gone_from_disk(str(repo.path), gone)
+    assert_gone_from_disk(repo, gone)
 
 
 @pytest.mark.promise("B2")
@@ -144,16 +144,16 @@ async def test_forgetting_and_correcting_leave_no_copy_on_disk(repo: SqliteRepos
     [learnt] = [m.id for m in await repo.memories(uid) if m.conversation_id == conv]
     old = memory_body(repo, learnt)
     assert await repo.update_memory(uid, learnt, "sister Asha, lives in Pune")
-    assert_gone_from_disk(str(repo.path), old)
+    assert_gone_from_disk(repo, old)
 
     one = memory_body(repo, added)
     assert await repo.forget_memory(uid, added)
-    assert_gone_from_disk(str(repo.path), one)
+    assert_gone_from_disk(repo, one)
 
     rest = sealed(repo, "user_id = ?", uid)
     assert await repo.forget_memories(uid) == 2
     assert await repo.memory_counts(uid) == (0, 0)
-    assert_gone_from_disk(str(repo.path), rest)
+    assert_gone_from_disk(repo, rest)
     assert await repo.add_message(uid, conv, "user", "the conversation itself stays")
 
 
@@ -187,7 +187,7 @@ async def test_autodelete_removes_memories_and_summaries_as_their_conversation_a
     assert {m.id for m in await repo.memories(uid)} == {fresh, added}  # added by hand: kept
     assert await repo.summaries(uid, 10) == []
     assert await repo.memory_counts(held) == (3, 2)
-    assert_gone_from_disk(str(repo.path), old)
+    assert_gone_from_disk(repo, old)
 
 
 @pytest.mark.promise("B5")
@@ -204,7 +204,7 @@ async def test_autodelete_of_only_derived_rows_still_checkpoints(
     clock.advance(days=2)
     counts = await purge(repo, clock)
     assert counts["autodelete_messages"] == 0 and await repo.memory_counts(uid) == (0, 0)
-    assert_gone_from_disk(str(repo.path), gone)
+    assert_gone_from_disk(repo, gone)
 
 
 @pytest.mark.promise("P11.1")
@@ -224,16 +224,18 @@ async def test_a_closed_accounts_leftover_memories_are_purged_with_it(
         for manual, source in ((0, conv), (1, None)):
             await db.execute(
                 "INSERT INTO memories (user_id, conversation_id, manual, body_enc, created_at,"
-                " updated_at) VALUES (?, ?, ?, randomblob(64), ?, ?)",
-                (uid, source, manual, at, at),
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (uid, source, manual, os.urandom(64), at, at),
             )
-        await db.execute("INSERT INTO summaries VALUES (?, ?, randomblob(64), ?)", (conv, uid, at))
+        await db.execute(
+            "INSERT INTO summaries VALUES (?, ?, ?, ?)", (conv, uid, os.urandom(64), at)
+        )
     gone = sealed(repo)
     clock.advance(days=SETTINGS.closed_account_grace_days + 1)
     assert (await purge(repo, clock))["closed_accounts"] == 1
     assert scalar(repo, "SELECT COUNT(*) FROM memories") == 0
     assert scalar(repo, "SELECT COUNT(*) FROM summaries") == 0
-    assert_gone_from_disk(str(repo.path), gone)
+    assert_gone_from_disk(repo, gone)
 
 
 @pytest.mark.promise("P11.1")
@@ -252,7 +254,7 @@ async def test_terms_withdrawal_erasure_takes_memories_and_summaries(
     assert scalar(repo, "SELECT COUNT(*) FROM memories WHERE user_id = ?", uid) == 0
     assert scalar(repo, "SELECT COUNT(*) FROM summaries WHERE user_id = ?", uid) == 0
     assert await repo.memory_counts(kept) == (3, 2)
-    assert_gone_from_disk(str(repo.path), gone)
+    assert_gone_from_disk(repo, gone)
 
 
 async def test_a_restored_keyless_account_takes_its_memories_along(

@@ -5,13 +5,13 @@ sent. End to end: the real bot against the fake Telegram and OpenAI servers."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 from pathlib import Path
 
 import pytest
 
 from handlers.texts import t
+from tests import db as stored
 from tests.conftest import Bot, settings_for
 from tests.delete_helpers import ask
 from tests.e2e import onboard, press_for_edit, say
@@ -66,5 +66,4 @@ async def test_history_deleted_while_a_reply_is_written_drops_the_reply(
         await asyncio.sleep(SLOW + 0.5)  # the model has answered by now
         sent = [m.text for m in tg.messages_to(ALICE)]
     assert "an answer to a deleted message" not in sent
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT count(*) FROM messages").fetchone() == (0,)
+    assert stored.query(db, "SELECT count(*) FROM messages") == [(0,)]

@@ -30,7 +30,8 @@ from handlers.events import Reply
 from handlers.ports import Channel
 from handlers.texts import EN, PURPOSES
 from safety import detect_distress
-from tests import canary
+from tests import canary, postgres
+from tests import db as stored
 from tests.conftest import Bot, make_settings, settings_for
 from tests.e2e import onboard, press, press_for_edit, say
 from tests.fakes import FakeOpenAI, FakeTelegram
@@ -40,14 +41,11 @@ DISTRESS = "I want to kill myself tonight"
 RESOURCES_OPENING = EN["safety.resources"].split("\n")[0]  # the safety reply's first line
 
 
-def rows(db: str | Path, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(db, timeout=30) as conn:
-        result = conn.execute(sql, args).fetchall()
-    conn.close()
-    return result
+def rows(db: stored.Target, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+    return stored.query(db, sql, *args)
 
 
-def user_ids(db: str | Path) -> list[int]:
+def user_ids(db: stored.Target) -> list[int]:
     """Internal account ids, in the order the accounts were created."""
     return [int(r[0]) for r in rows(db, "SELECT id FROM users ORDER BY id")]
 
@@ -91,7 +89,56 @@ def assert_nowhere(db: Path, needles: dict[str, str]) -> None:
         assert canary.cells_containing(db, needle) == [], label
 
 
+FIELDS = (
+    "onboardingname",
+    "message",
+    "reply",
+    "displayname",
+    "country",
+    "companionname",
+    "nominee",
+    "contact",
+    "grievance",
+    "grievancearg",
+)
+OVERWRITTEN = {"onboardingname"}  # renamed later: must be gone, cannot be exported
+
+
+async def enter_every_field(tg: FakeTelegram, llm: FakeOpenAI, user: int) -> dict[str, str]:
+    """Each personal field gets its own canary through the real screens (typed answers
+    included); the canaries by field (tests/test_pg_forensics.py does the same on PostgreSQL)."""
+    c = {label: canary.new(label) for label in FIELDS}
+    await onboard(tg, user, name=c["onboardingname"])
+    llm.enqueue(f"so glad you told me {c['reply']}")
+    reply = await say(tg, user, f"my secret is {c['message']}")
+    assert c["reply"] in reply.text
+    for button, value in (("Set display name", "displayname"), ("Set country", "country")):
+        ask = await press(tg, user, await say(tg, user, "/profile"), button)
+        assert "(or /cancel)" in ask.text, ask.text
+        assert "Saved" in (await say(tg, user, c[value])).text
+    gender = await press(tg, user, await say(tg, user, "/profile"), "Set gender")
+    await press_for_edit(tg, user, gender, "Non-binary")
+    await press(tg, user, await say(tg, user, "/companion"), "Rename")
+    assert "will remember" in (await say(tg, user, c["companionname"])).text
+    await press(tg, user, await say(tg, user, "/nominate"), "Set or change")
+    saved = await say(tg, user, f"{c['nominee']}, {c['contact']}@example.org")
+    assert "is your nominee" in saved.text, saved.text
+    assert "Tell me what's wrong" in (await say(tg, user, "/grievance")).text
+    assert "ticket G-" in (await say(tg, user, f"charged twice {c['grievance']}")).text
+    opened = await say(tg, user, f"/grievance refund please {c['grievancearg']}")
+    assert "ticket G-" in opened.text
+    return c
+
+
+async def assert_exported(tg: FakeTelegram, user: int, c: dict[str, str]) -> None:
+    """/export proves each field really was stored, so a search for them is not vacuous."""
+    exported = json.dumps(await export_json(tg, user), ensure_ascii=False)
+    for label, needle in c.items():
+        assert (needle in exported) != (label in OVERWRITTEN), label
+
+
 @pytest.mark.promise("P12.2")
+@pytest.mark.sqlite_only  # every file of the data directory (PostgreSQL: test_pg_forensics.py)
 async def test_every_encrypted_field_leaves_no_plaintext_in_any_file(
     e2e_settings: Settings, tg: FakeTelegram, llm: FakeOpenAI
 ) -> None:
@@ -101,53 +148,16 @@ async def test_every_encrypted_field_leaves_no_plaintext_in_any_file(
     stored, so the search is not vacuous. Control: plaintext planted with sqlite3 into a main
     table (while the bot runs, so it sits in the WAL) and into the keys database is found."""
     db = Path(e2e_settings.storage.database_path)
-    c = {
-        label: canary.new(label)
-        for label in (
-            "onboardingname",
-            "message",
-            "reply",
-            "displayname",
-            "country",
-            "companionname",
-            "nominee",
-            "contact",
-            "grievance",
-            "grievancearg",
-        )
-    }
     user = PLAINTEXT_TG
     async with Bot(e2e_settings, tg).running():
-        await onboard(tg, user, name=c["onboardingname"])
-        llm.enqueue(f"so glad you told me {c['reply']}")
-        reply = await say(tg, user, f"my secret is {c['message']}")
-        assert c["reply"] in reply.text
-        for button, value in (("Set display name", "displayname"), ("Set country", "country")):
-            ask = await press(tg, user, await say(tg, user, "/profile"), button)
-            assert "(or /cancel)" in ask.text, ask.text
-            assert "Saved" in (await say(tg, user, c[value])).text
-        gender = await press(tg, user, await say(tg, user, "/profile"), "Set gender")
-        await press_for_edit(tg, user, gender, "Non-binary")
-        await press(tg, user, await say(tg, user, "/companion"), "Rename")
-        assert "will remember" in (await say(tg, user, c["companionname"])).text
-        await press(tg, user, await say(tg, user, "/nominate"), "Set or change")
-        saved = await say(tg, user, f"{c['nominee']}, {c['contact']}@example.org")
-        assert "is your nominee" in saved.text, saved.text
-        assert "Tell me what's wrong" in (await say(tg, user, "/grievance")).text
-        assert "ticket G-" in (await say(tg, user, f"charged twice {c['grievance']}")).text
-        opened = await say(tg, user, f"/grievance refund please {c['grievancearg']}")
-        assert "ticket G-" in opened.text
-
+        c = await enter_every_field(tg, llm, user)
         files = [p.name for p in canary.data_files(db.parent)]
         assert db.name + "-wal" in files and canary.keys_path(db).name in files, files
         assert_nowhere(db, c)
         assert canary.files_containing(db.parent, str(user)) == []  # ids are hashed or sealed
         assert canary.cells_containing(db, "nonbinary") == []  # sealed choices too
 
-        exported = json.dumps(await export_json(tg, user), ensure_ascii=False)
-        overwritten = {"onboardingname"}  # renamed later: must be gone, cannot be exported
-        for label, needle in c.items():
-            assert (needle in exported) != (label in overwritten), label
+        await assert_exported(tg, user, c)
 
         control = canary.new("controlmain")
         await asyncio.to_thread(
@@ -196,16 +206,43 @@ def payment_schema_problems(schema: dict[str, list[str]]) -> list[str]:
     return problems
 
 
+def broken_copy_columns(db: Path, tmp_path: Path) -> dict[str, list[str]]:
+    """The live schema of a copy of the database with a card and a UPI column added (on
+    PostgreSQL a freshly migrated database: the test's schemas are shared with later tests)."""
+    alter = (
+        "ALTER TABLE payments ADD COLUMN card_last4 TEXT",
+        "ALTER TABLE users ADD COLUMN upi_vpa TEXT",
+    )
+    if stored.is_postgres(db):
+        name = postgres.create_database()
+        try:
+            copy = stored.Postgres(postgres.url_of(name), postgres.KEYS_SCHEMA)
+            for statement in alter:
+                stored.execute(copy, statement)
+            return canary.columns(copy)
+        finally:
+            postgres.drop(name)
+    path = tmp_path / "control" / "broken.db"
+    path.parent.mkdir()
+    with sqlite3.connect(db) as source, sqlite3.connect(path) as target:
+        source.backup(target)
+        for statement in alter:
+            target.execute(statement)
+    source.close()
+    target.close()
+    return canary.columns(path)
+
+
 @pytest.mark.promise("P4.3")
 async def test_payment_records_hold_only_a_token_and_limited_metadata(
     bot: Bot, tg: FakeTelegram, tmp_path: Path
 ) -> None:
-    """The live schema after every migration (PRAGMA table_info, main and keys database) has no
+    """The live schema after every migration (main and keys database or schema) has no
     place for card or UPI details, and a payment record comes back in /mydata and /export as
     exactly the token and its metadata. No code path writes payment records yet (payments are not
-    built), so the record is written with sqlite3 in the schema's own columns, as storage's
-    readers expect it. Control: a copy of the live database with a card column and a UPI column
-    added is caught by the same check."""
+    built), so the record is written behind the code's back in the schema's own columns, as
+    storage's readers expect it. Control: a copy of the live database with a card column and a
+    UPI column added is caught by the same check."""
     user_tg = 1501
     db = Path(bot.settings.storage.database_path)
     await onboard(tg, user_tg)
@@ -232,15 +269,7 @@ async def test_payment_records_hold_only_a_token_and_limited_metadata(
     ]
     assert str(records[0]["created_at"]).startswith("2026-01-02T03:04:05")
 
-    copy = tmp_path / "control" / "broken.db"
-    copy.parent.mkdir()
-    with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
-        source.backup(target)
-        target.execute("ALTER TABLE payments ADD COLUMN card_last4 TEXT")
-        target.execute("ALTER TABLE users ADD COLUMN upi_vpa TEXT")
-    source.close()
-    target.close()
-    assert sorted(payment_schema_problems(canary.columns(copy))) == [
+    assert sorted(payment_schema_problems(broken_copy_columns(db, tmp_path))) == [
         "main.payments.card_last4",
         "main.users.upi_vpa",
         "payments has card_last4",
@@ -530,7 +559,8 @@ async def test_a_safety_record_holds_no_words_of_the_message(bot: Bot, tg: FakeT
     assert isinstance(body, bytes) and needle.encode() not in body  # the reference, sealed
     assert safety_record_problems(db) == []
     for words in (needle, "kill myself"):
-        assert canary.files_containing(db.parent, words) == [], words
+        if not stored.is_postgres(db):  # the files (database, WAL, keys database) too
+            assert canary.files_containing(db.parent, words) == [], words
         assert canary.cells_containing(db, words) == [], words
 
     await asyncio.to_thread(
@@ -538,7 +568,8 @@ async def test_a_safety_record_holds_no_words_of_the_message(bot: Bot, tg: FakeT
     )
     assert safety_record_problems(db) == [f"value '{category}: {text}'"]
     assert canary.cells_containing(db, needle) == ["main.safety_records.category"]
-    assert canary.files_containing(db.parent, needle) != []
+    if not stored.is_postgres(db):
+        assert canary.files_containing(db.parent, needle) != []
     assert severity and IDENTIFIER.fullmatch(str(severity))
 
 

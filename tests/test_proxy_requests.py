@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 from bot.config import ConfigError, load_settings
 from handlers.admin import ADMIN_COMMANDS
 from handlers.texts import t
+from tests import db as stored
 from tests.conftest import CANARY, Bot, settings_for
 from tests.delete_helpers import holdings
 from tests.e2e import onboard, press, press_for_edit, say
@@ -33,8 +33,7 @@ async def staffed(tmp_path: Path, tg: FakeTelegram, llm: FakeOpenAI) -> AsyncIte
 
 
 def rows(db: str, sql: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql, args).fetchall()
+    return stored.query(db, sql, *args)
 
 
 def account_of(db: str) -> int:
@@ -116,11 +115,11 @@ async def test_export_for_goes_to_the_own_chat_or_to_the_owner_for_a_verified_em
     assert "to=owner basis=verified-email delivered=True" in detail
     assert "owner, for support" in (await say(tg, ALICE, "/mydata")).text  # B3: who looked
     assert "Usage: /exportfor" in (await say(tg, OWNER, f"/exportfor u{user} fax x")).text
-    with sqlite3.connect(db) as conn:  # both deliveries are in the processing log (Rule 6)
-        logged = conn.execute(
-            "SELECT count(*) FROM processing_log WHERE event = 'export.sent' AND account_id = ?",
-            (user,),
-        ).fetchone()[0]
+    logged = stored.scalar(  # both deliveries are in the processing log (Rule 6)
+        db,
+        "SELECT count(*) FROM processing_log WHERE event = 'export.sent' AND account_id = ?",
+        user,
+    )
     assert logged == 2
 
 

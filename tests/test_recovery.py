@@ -5,7 +5,6 @@ file (a kill is simulated by leaving the database in the state it leaves)."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections import defaultdict
 from collections.abc import AsyncGenerator, Sequence
 
@@ -19,6 +18,7 @@ from handlers.recovery import Recovery, RecoveryConfig
 from handlers.router import Dispatcher
 from handlers.texts import t
 from storage.sqlite import SqliteRepository
+from tests import db as stored
 from tests.doubles import FakeModel, RecordingChannel
 from tests.test_onboarding import onboard
 
@@ -26,8 +26,7 @@ USER = Sender(1001, 1001)
 
 
 def rows(repo: SqliteRepository, sql: str) -> list[tuple[object, ...]]:
-    with sqlite3.connect(repo.path) as db:
-        return list(db.execute(sql))
+    return stored.query(repo, sql)
 
 
 def statuses(repo: SqliteRepository) -> list[tuple[object, ...]]:

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, closing
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from bot.config import RetentionSettings
 from core.clock import FrozenClock
 from jobs.retention import JOB, run_retention
 from storage.sqlite import SqliteRepository
+from tests import db as stored
 from tests.retention_helpers import (
     SETTINGS,
     account,
@@ -36,21 +36,16 @@ from tests.retention_helpers import (  # autouse: keeps export clean-up off the 
 
 
 def references(repo: SqliteRepository, uid: int) -> int:
-    """Rows anywhere that still point at this user id."""
-    with closing(sqlite3.connect(repo.path)) as db:
-        db.execute("ATTACH DATABASE ? AS keys", (str(repo.keys_path),))
-        tables = [
-            r[0]
-            for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            if "user_id" in [c[1] for c in db.execute(f"PRAGMA table_info({r[0]})")]
-            and r[0] != "legal_holds"
-        ]
-        found: int = db.execute("SELECT COUNT(*) FROM users WHERE id = ?", (uid,)).fetchone()[0]
-        for table in [*tables, "keys.user_keys"]:
-            found += db.execute(
-                f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", (uid,)
-            ).fetchone()[0]
-        return found
+    """Rows anywhere that still point at this user id (either backend, the keys included)."""
+    tables = [
+        name.removeprefix("main.")
+        for name, columns in stored.tables(repo).items()
+        if "user_id" in columns and name != "main.legal_holds"
+    ]
+    found = int(stored.scalar(repo, "SELECT COUNT(*) FROM users WHERE id = ?", uid))
+    for table in tables:
+        found += int(stored.scalar(repo, f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", uid))
+    return found
 
 
 # -- each category at its boundary ---------------------------------------------------------------

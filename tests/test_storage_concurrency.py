@@ -12,10 +12,10 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.app import repository
 from core.clock import FrozenClock
 from storage.crypto import Vault
-from storage.sqlite import SqliteRepository
-from tests.conftest import Bot
+from tests.conftest import Bot, make_settings
 from tests.e2e import onboard, say
 from tests.fakes import FakeOpenAI, FakeTelegram
 
@@ -30,7 +30,7 @@ async def test_every_window_read_after_a_store_holds_that_message(
     """40 people x 10 turns, with 8 tasks reading accounts, companions and consents all along.
     Before the fix (execute and fetchall as two awaits on the shared reader) every run failed:
     21 to 270 of the 400 windows missed the newest message, and first turns read an empty one."""
-    repo = SqliteRepository(tmp_path / "amigo.db", vault, clock=clock)
+    repo = repository(make_settings(tmp_path), vault, clock)
     await repo.open()
     try:
         people: list[tuple[int, int, int]] = []
