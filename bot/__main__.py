@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.config import ConfigError, Secrets, config_template, load_settings
 from bot.logs import configure_logging
-from bot.process_lock import DatabaseInUse, database_lock
+from bot.process_lock import DatabaseInUse, sole_process
 from storage.backup import BackupError
 from storage.crypto import MasterKeyError
 
@@ -23,7 +23,9 @@ NO_TOKEN = (
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Amigo, an AI companion.")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the Telegram bot (long polling)")
+    commands.add_parser(
+        "run", help="run the Telegram bot (long polling, or webhook: telegram.mode)"
+    )
     commands.add_parser("console", help="chat in the terminal, no Telegram needed")
     commands.add_parser("config-template", help="print config.toml with every default")
     commands.add_parser("backup", help="write a backup of the database now (safe while running)")
@@ -38,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     training.add_argument(
         "--output", type=Path, help="where (default: data/training-export-<date>.jsonl)"
     )
+    commands.add_parser(
+        "migrate-to-postgres",
+        help="copy the SQLite database (and its keys) into the empty PostgreSQL of storage.url",
+    )
     args = parser.parse_args(argv)
 
     if args.command == "config-template":
@@ -50,16 +56,20 @@ def main(argv: list[str] | None = None) -> int:
             if not secrets.telegram_bot_token:
                 print(NO_TOKEN, file=sys.stderr)
                 return 2
-            from bot.app import build_application, run_polling
+            from bot.app import build_application, run_polling, run_webhook
 
             configure_logging(settings.logging.level, settings.logging.format)
-            with database_lock(settings.storage.database_path):
-                run_polling(build_application(settings, secrets), settings)
+            with sole_process(settings.storage.database_path, settings.storage.url):
+                app = build_application(settings, secrets)
+                if settings.telegram.mode == "webhook":
+                    run_webhook(app, settings, secrets)
+                else:
+                    run_polling(app, settings)
         elif args.command == "console":
             from bot.console import chat_in_terminal
 
             configure_logging("WARNING", "text")
-            with database_lock(settings.storage.database_path):
+            with sole_process(settings.storage.database_path, settings.storage.url):
                 asyncio.run(chat_in_terminal(settings, secrets))
         elif args.command == "backup":
             from bot import maintenance
@@ -94,6 +104,17 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 return 2
             print(done.summary())
+        elif args.command == "migrate-to-postgres":
+            from bot import maintenance
+            from storage.pg_import import MigrationFailed, MigrationRefused
+
+            configure_logging("WARNING", "text")
+            try:
+                migrated = asyncio.run(maintenance.migrate_to_postgres(settings, secrets))
+            except (MigrationRefused, MigrationFailed) as exc:
+                print(f"amigo: {exc}", file=sys.stderr)
+                return 2 if isinstance(exc, MigrationRefused) else 1
+            print(migrated.summary())
     except (ConfigError, MasterKeyError, DatabaseInUse, BackupError) as exc:
         print(f"amigo: {exc}", file=sys.stderr)
         return 2

@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from secrets import token_hex
 from typing import Any
 
 from telegram import Update
@@ -22,7 +24,10 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 import safety
 from bot.config import ConfigError, Secrets, Settings, is_example_address
+from bot.limit_stores import build_limit_store
 from bot.llm import OpenAIChatModel, OpenAIModerator
+from bot.metrics import Metrics
+from bot.ops import run_until_signal, with_ops_server
 from bot.telegram_adapter import (
     ALLOWED_UPDATES,
     AmigoData,
@@ -33,19 +38,22 @@ from bot.telegram_adapter import (
     telegram_handlers,
 )
 from bot.tokens import make_counter
+from bot.webhook import running_webhook, webhook_secret
 from core.clock import Clock, SystemClock
 from handlers.breach import owner_reminder
-from handlers.deps import Deps, HandlerConfig, HelplineInfo, MemoryConfig
-from handlers.limits import Limits
+from handlers.deps import Deps, HandlerConfig, HelplineInfo, MemoryConfig, WorkersConfig
+from handlers.limits import Limits, LimitStore
 from handlers.ports import Channel, ChatModel
 from handlers.recovery import Recovery, RecoveryConfig
 from handlers.router import Dispatcher
+from handlers.shared_lane import SharedLane
 from jobs import breach as breach_job
 from jobs import memory as memory_job
 from jobs.retention import run_retention
-from jobs.scheduler import JobScheduler, build_scheduler
+from jobs.scheduler import JobLease, JobScheduler, build_scheduler
 from storage.crypto import Vault, load_or_create_key_file, parse_master_key
-from storage.sqlite import SqliteRepository
+from storage.postgres import PostgresRepository
+from storage.sqlite import SqliteRepository, SqlRepository
 
 log = logging.getLogger("amigo.app")
 
@@ -67,6 +75,11 @@ def master_key(settings: Settings, secrets: Secrets) -> bytes:
     """From AMIGO_MASTER_KEY, else the key file (created owner-only, with a loud warning)."""
     if secrets.master_key:
         return parse_master_key(secrets.master_key)
+    if settings.storage.url:  # a key file of each worker's own would differ from the others'
+        raise ConfigError(
+            "config error: AMIGO_MASTER_KEY (or AMIGO_MASTER_KEY_FILE) must be set when "
+            "storage.url names PostgreSQL: every worker needs the same master key"
+        )
     path = Path(settings.security.master_key_file)
     key, created = load_or_create_key_file(path)
     if created:
@@ -94,9 +107,18 @@ def warn_if_provider_unnamed(settings: Settings) -> None:
         )
 
 
-def repository(settings: Settings, vault: Vault, clock: Clock | None = None) -> SqliteRepository:
+def repository(settings: Settings, vault: Vault, clock: Clock | None = None) -> SqlRepository:
     """The one place a repository is built: the bot, the console, the CLI commands and the jobs all
-    get theirs here (and a PostgreSQL backend will be chosen here, from the same settings)."""
+    get theirs here. `storage.url` set: PostgreSQL (every table, the keys in their own schema);
+    empty: the embedded SQLite file."""
+    if settings.storage.url:
+        return PostgresRepository(
+            settings.storage.url,
+            vault,
+            clock=clock or SystemClock(),
+            keys_schema=settings.storage.keys_schema,
+            pool_size=settings.storage.pool_size,
+        )
     return SqliteRepository(
         settings.storage.database_path,
         vault,
@@ -108,7 +130,7 @@ def repository(settings: Settings, vault: Vault, clock: Clock | None = None) -> 
 @asynccontextmanager
 async def open_repository(
     settings: Settings, secrets: Secrets, clock: Clock | None = None
-) -> AsyncIterator[SqliteRepository]:
+) -> AsyncIterator[SqlRepository]:
     """An opened repository under the configured master key, closed on the way out (CLI commands)."""
     repo = repository(settings, Vault(master_key(settings, secrets)), clock)
     await repo.open()
@@ -118,7 +140,19 @@ async def open_repository(
         await repo.close()
 
 
-def handler_config(settings: Settings) -> HandlerConfig:
+def worker_name() -> str:
+    """This process in the leases it takes: host, pid and a random part (a pid is reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{token_hex(3)}"
+
+
+def workers_config(settings: Settings) -> WorkersConfig | None:
+    """Several workers may share a PostgreSQL database; a SQLite file has one (its file lock)."""
+    if not settings.storage.url:
+        return None
+    return WorkersConfig(worker_name(), settings.workers.lease_seconds)
+
+
+def handler_config(settings: Settings, workers: WorkersConfig | None = None) -> HandlerConfig:
     return HandlerConfig(
         privacy_contact=settings.privacy.contact_email,
         policy_version=settings.privacy.policy_version,
@@ -157,6 +191,7 @@ def handler_config(settings: Settings) -> HandlerConfig:
         processing_log_days=settings.retention.processing_log_days,
         memory=MemoryConfig(**settings.memory.model_dump()),
         default_time_zone=settings.companion.default_time_zone,
+        workers=workers,
     )
 
 
@@ -170,10 +205,13 @@ def recovery_config(settings: Settings) -> RecoveryConfig:
 @dataclass
 class Services:
     settings: Settings
-    repo: SqliteRepository
+    repo: SqlRepository
     model: ChatModel
     dispatcher: Dispatcher
     _owned_model: OpenAIChatModel | None
+    lane: SharedLane | None = None
+    """Set when several workers share the database: answers under per-person leases."""
+    limit_store: LimitStore | None = None
 
     @classmethod
     async def open(
@@ -184,6 +222,7 @@ class Services:
         clock: Clock | None = None,
         model: ChatModel | None = None,
         channels: Callable[[int], Channel] | None = None,
+        metrics: Metrics | None = None,
     ) -> Services:
         clock = clock or SystemClock()
         warn_if_provider_unnamed(settings)
@@ -194,7 +233,10 @@ class Services:
             owned = None
             if model is None:
                 model = owned = OpenAIChatModel(
-                    settings.llm, secrets.openai_api_key, settings.limits.max_concurrent_llm_calls
+                    settings.llm,
+                    secrets.openai_api_key,
+                    settings.limits.max_concurrent_llm_calls,
+                    metrics,
                 )
             tokens = make_counter(settings.llm.tokenizer_file)
             safety.load()  # rules and weights now: a broken install fails at start-up
@@ -209,19 +251,48 @@ class Services:
             model=model,
             tokens=tokens,
             clock=clock,
-            config=handler_config(settings),
+            config=handler_config(settings, workers := workers_config(settings)),
             sign=lambda text: vault.pseudonym("sign", text),
             moderator=moderator,
             channels=channels,
             run_retention=lambda: run_retention(repo, settings.retention, clock.now()),
+            limit_store=(limit_store := build_limit_store(settings, repo)),
         )
-        return cls(settings, repo, model, Dispatcher(deps), owned)
+        dispatcher = Dispatcher(deps)
+        lane = None
+        if workers is not None:
+            lane = SharedLane(Recovery(dispatcher, recovery_config(settings)), workers)
+            dispatcher.reply_lane = lane.answer
+        return cls(settings, repo, model, dispatcher, owned, lane, limit_store)
+
+    def job_lease(self) -> JobLease | None:
+        """Each firing of a scheduled job runs in one worker only (None: the only worker)."""
+        workers, clock = self.dispatcher.deps.config.workers, self.dispatcher.deps.clock
+        if workers is None:
+            return None
+
+        async def lease(job: str, span: timedelta) -> bool:
+            return await self.repo.take_lease(f"job:{job}", workers.holder, clock.now() + span)
+
+        return lease
 
     async def close(self) -> None:
         await self.dispatcher.memory.close()  # background memory work, before the model and storage
         if self._owned_model is not None:
             await self._owned_model.close()
+        if self.limit_store is not None:
+            await self.limit_store.close()
         await self.repo.close()
+
+
+async def sweeping(lane: SharedLane, every: float) -> None:
+    """Every `every` seconds, answer what a dead worker left (SharedLane.sweep); until cancelled."""
+    while True:
+        try:
+            await lane.sweep()
+        except Exception as exc:  # the database may be away for a moment: try again next time
+            log.error("lanes.sweep_failed", extra={"error": type(exc).__name__})
+        await asyncio.sleep(every)
 
 
 def build_application(
@@ -240,20 +311,32 @@ def build_application(
     clock = clock or SystemClock()
 
     async def post_init(app: AnyApplication) -> None:
-        channels = lambda chat_id: TelegramChannel(app.bot, chat_id, settings.telegram, None)  # noqa: E731
-        services.append(await Services.open(settings, secrets, clock=clock, channels=channels))
         data: AmigoData = app.bot_data
+        channels = lambda chat_id: TelegramChannel(  # noqa: E731
+            app.bot, chat_id, settings.telegram, None, data.draft_support, data.metrics
+        )
+        services.append(
+            await Services.open(
+                settings, secrets, clock=clock, channels=channels, metrics=data.metrics
+            )
+        )
         data.dispatcher = services[0].dispatcher
         data.settings = settings.telegram
-        # Chat messages a crash left unanswered are answered now, each person's before any new
-        # one of theirs (their locks are queued on before polling starts). This process holds
-        # the database's file lock (bot/__main__.py), so it is the sole worker.
-        recovery = Recovery(data.dispatcher, recovery_config(settings))
-        background.append(await recovery.start(sole_worker=True))
+        lane = services[0].lane
+        if lane is None:
+            # Chat messages a crash left unanswered are answered now, each person's before any
+            # new one of theirs (their locks are queued on before polling starts). This process
+            # holds the database's file lock (bot/__main__.py), so it is the sole worker.
+            recovery = Recovery(data.dispatcher, recovery_config(settings))
+            background.append(await recovery.start(sole_worker=True))
+        else:  # several workers: what a dead one left is answered once its leases run out
+            background.append(asyncio.create_task(sweeping(lane, settings.workers.sweep_seconds)))
         # A broadcast a stop or crash interrupted goes on, in the background (at-most-once).
         background.append(asyncio.create_task(data.dispatcher.admin.resume_broadcasts()))
         await register_commands(app.bot)
-        schedulers.append(await build_scheduler(services[0].repo, settings, clock))
+        schedulers.append(
+            await build_scheduler(services[0].repo, settings, clock, lease=services[0].job_lease())
+        )
         remind = owner_reminder(data.dispatcher.admin.deps, data.dispatcher.admin.staff)
 
         async def breach_reminders() -> None:  # before a breach report's 72 hours are up
@@ -314,6 +397,7 @@ def build_application(
 
 
 def run_polling(app: AnyApplication, settings: Settings) -> None:
+    with_ops_server(app, settings.ops.listen)  # /healthz and /metrics, when ops.listen is set
     app.run_polling(
         allowed_updates=ALLOWED_UPDATES,
         timeout=settings.telegram.poll_timeout_seconds,
@@ -327,6 +411,7 @@ async def running(
     settings: Settings,
 ) -> AsyncIterator[AnyApplication]:
     """Start and stop the bot inside an existing event loop, in run_polling's order (for tests)."""
+    with_ops_server(app, settings.ops.listen)
     await app.initialize()
     if app.post_init:
         await app.post_init(app)
@@ -349,4 +434,18 @@ async def running(
             await app.post_shutdown(app)
 
 
-__all__ = ["Services", "Update", "build_application", "run_polling", "running"]
+def run_webhook(app: AnyApplication, settings: Settings, secrets: Secrets) -> None:
+    """Serve Telegram's webhook (and /healthz, /metrics) until SIGTERM or SIGINT."""
+    webhook_secret(settings.telegram, secrets.webhook_secret)  # refused before anything starts
+    run_until_signal(running_webhook(app, settings, secrets))
+
+
+__all__ = [
+    "Services",
+    "Update",
+    "build_application",
+    "run_polling",
+    "run_webhook",
+    "running",
+    "running_webhook",
+]

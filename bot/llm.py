@@ -21,6 +21,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletio
 from openai.types.chat.chat_completion_chunk import ChoiceDelta
 
 from bot.config import LLMSettings
+from bot.metrics import Metrics
 from handlers.ports import ModelUnavailable, Turn
 
 log = logging.getLogger("amigo.llm")
@@ -53,9 +54,14 @@ class OpenAIChatModel:
     """handlers.ports.ChatModel over an OpenAI-compatible endpoint."""
 
     def __init__(
-        self, settings: LLMSettings, api_key: str | None, max_concurrent: int = 16
+        self,
+        settings: LLMSettings,
+        api_key: str | None,
+        max_concurrent: int = 16,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
+        self.metrics = metrics  # latency of answers, failed attempts by kind
         # A cap on calls in flight for the whole bot: a flood cannot run up the LLM bill.
         self._slots = asyncio.Semaphore(max_concurrent)
         self.client = openai.AsyncOpenAI(
@@ -87,7 +93,10 @@ class OpenAIChatModel:
                     attempt += 1
                     try:
                         async with self._slots:
-                            return await self._once(messages, max_tokens, json_object)
+                            began = asyncio.get_running_loop().time()
+                            text = await self._once(messages, max_tokens, json_object)
+                            self._answered("complete", began)
+                            return text
                     except (*_RETRYABLE, EmptyAnswer, MalformedAnswer) as exc:
                         await self._back_off(
                             attempt,
@@ -101,10 +110,12 @@ class OpenAIChatModel:
                             log.info("llm.json_mode_refused", extra={"attempt": attempt})
                             json_object, attempt = False, attempt - 1
                             continue
+                        self._failed(exc)
                         _refused(exc)
         except TimeoutError:
             if not deadline.expired():
                 raise
+            self._failed("deadline")
             log.warning(
                 "llm.deadline",
                 extra={"attempts": attempt, "seconds": self.settings.deadline_seconds},
@@ -133,6 +144,7 @@ class OpenAIChatModel:
             async with asyncio.timeout_at(deadline):
                 await self._slots.acquire()
         except TimeoutError:
+            self._failed("deadline")
             log.warning(
                 "llm.deadline", extra={"attempts": 0, "seconds": self.settings.deadline_seconds}
             )
@@ -141,6 +153,7 @@ class OpenAIChatModel:
             while True:
                 attempt += 1
                 held = ""  # leading whitespace, sent only once text follows it
+                began = loop.time()
                 try:
                     async with asyncio.timeout_at(deadline):
                         response = await self._stream_request(request)
@@ -160,6 +173,7 @@ class OpenAIChatModel:
                             held = ""
                     if not yielded:
                         raise EmptyAnswer
+                    self._answered("stream", began)
                     return
                 except (*_RETRYABLE, EmptyAnswer, MalformedAnswer) as exc:
                     await self._back_off(
@@ -170,10 +184,12 @@ class OpenAIChatModel:
                         streamed=yielded,
                     )
                 except openai.APIError as exc:  # 400, 401, 404...: retrying will not help
+                    self._failed(exc)
                     _refused(exc)
                 except TimeoutError:
                     if loop.time() < deadline:
                         raise
+                    self._failed("deadline")
                     log.warning(
                         "llm.deadline",
                         extra={"attempts": attempt, "seconds": self.settings.deadline_seconds},
@@ -194,6 +210,7 @@ class OpenAIChatModel:
         """Wait before the next attempt, or raise ModelUnavailable when this was the last one
         or the wait would pass the deadline."""
         error = type(exc).__name__
+        self._failed(exc)
         delay = self._delay(attempt, exc)
         if last or past_deadline(delay):
             extra = {"attempts": attempt, "error": error, "streamed": streamed}
@@ -201,6 +218,14 @@ class OpenAIChatModel:
             raise ModelUnavailable(error) from None
         log.info("llm.retry", extra={"attempt": attempt, "error": error, "delay": delay})
         await asyncio.sleep(delay)
+
+    def _answered(self, call: str, began: float) -> None:
+        if self.metrics is not None:
+            self.metrics.model_answered(call, asyncio.get_running_loop().time() - began)
+
+    def _failed(self, error: Exception | str) -> None:
+        if self.metrics is not None:
+            self.metrics.model_failed(error if isinstance(error, str) else error_kind(error))
 
     def _delay(self, attempt: int, exc: Exception) -> float:
         base = self.settings.backoff_seconds * 2 ** (attempt - 1)
@@ -249,6 +274,23 @@ class OpenAIChatModel:
         if not text.strip():
             raise EmptyAnswer
         return text.strip()
+
+
+def error_kind(exc: BaseException) -> str:
+    """The metrics label of one failed attempt: a small fixed set."""
+    if isinstance(exc, openai.APITimeoutError | TimeoutError):
+        return "timeout"
+    if isinstance(exc, openai.APIConnectionError):
+        return "connection"
+    if isinstance(exc, openai.RateLimitError):
+        return "rate_limited"
+    if isinstance(exc, openai.InternalServerError):
+        return "server"
+    if isinstance(exc, json.JSONDecodeError | openai.APIResponseValidationError | MalformedAnswer):
+        return "bad_answer"
+    if isinstance(exc, EmptyAnswer):
+        return "empty"
+    return "refused" if isinstance(exc, openai.APIError) else "other"
 
 
 def _would_pass(deadline: asyncio.Timeout, delay: float) -> bool:

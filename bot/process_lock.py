@@ -1,11 +1,12 @@
-"""One process per SQLite database: the bot and the console hold this lock; restore needs it free."""
+"""One process per SQLite database: the bot and the console hold this lock; restore needs it free.
+On PostgreSQL several workers share the database (leases in it keep them apart): no file lock."""
 
 from __future__ import annotations
 
 import fcntl
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 
@@ -28,3 +29,8 @@ def database_lock(database_path: str) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def sole_process(database_path: str, url: str) -> AbstractContextManager[None]:
+    """The file lock for a SQLite database; nothing when `url` names a PostgreSQL one."""
+    return nullcontext() if url else database_lock(database_path)

@@ -37,6 +37,7 @@ from telegram.ext import (
 
 from bot.config import TelegramSettings
 from bot.flood import FloodControl
+from bot.metrics import Metrics
 from bot.render import markdown_to_html, markdown_to_plain
 from bot.split import fit_utf16, split_markdown
 from bot.telegram_stream import DraftSupport, StreamingReplies
@@ -78,6 +79,10 @@ class AmigoData:
     dispatcher: Dispatcher | None = None
     settings: TelegramSettings = field(default_factory=TelegramSettings)
     draft_support: DraftSupport = field(default_factory=DraftSupport)  # one per bot
+    metrics: Metrics = field(default_factory=Metrics)  # one registry per Application
+    # Webhook mode: set when the update of that id leaves the intake lane (bot/webhook.py).
+    routed: dict[int, asyncio.Event] = field(default_factory=dict)
+    ops_url: str = ""  # where /healthz and /metrics are served, once they are (tests read it)
 
 
 AmigoContext = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], AmigoData]
@@ -129,12 +134,14 @@ class TelegramChannel(StreamingReplies):
         settings: TelegramSettings,
         button_message_id: int | None,
         draft_support: DraftSupport | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.bot = bot
         self.chat_id = chat_id
         self.settings = settings
         self.button_message_id = button_message_id
         self.draft_support = draft_support or DraftSupport()
+        self.metrics = metrics
 
     async def send(self, reply: Reply) -> bool:
         try:
@@ -142,6 +149,7 @@ class TelegramChannel(StreamingReplies):
         except TelegramError as exc:  # delivery failed after retries: the data is already stored
             log.warning("reply.undelivered", extra={"error": type(exc).__name__})
             return False
+        self._sent()
         return True
 
     @asynccontextmanager
@@ -157,6 +165,7 @@ class TelegramChannel(StreamingReplies):
             try:
                 await self.bot.send_chat_action(self.chat_id, ChatAction.TYPING)
             except TelegramError as exc:  # typing is a courtesy; its failure never stops a reply
+                self._failed(exc)
                 log.debug("typing.failed", extra={"error": type(exc).__name__})
             await asyncio.sleep(self.settings.typing_interval_seconds)
 
@@ -216,9 +225,10 @@ class TelegramChannel(StreamingReplies):
         for attempt in range(1, attempts + 1):
             try:
                 return await call()
-            except (BadRequest, RetryAfter):
-                raise  # a refusal, or flood control the rate limiter already retried
-            except NetworkError as exc:
+            except TelegramError as exc:
+                self._failed(exc)
+                if isinstance(exc, BadRequest | RetryAfter) or not isinstance(exc, NetworkError):
+                    raise  # a refusal, or flood control the rate limiter already retried
                 if attempt == attempts:
                     raise
                 log.info("telegram.retry", extra={"error": type(exc).__name__, "attempt": attempt})
@@ -237,6 +247,17 @@ def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
     )
 
 
+def event_kind(event: Event | None) -> str:
+    """The metrics label of an update: a small fixed set, never anything of its content."""
+    if isinstance(event, Text):
+        return "command" if event.command is not None else "text"
+    if isinstance(event, ButtonPress):
+        return "button"
+    if isinstance(event, Media):
+        return "media"
+    return "other"
+
+
 async def register_commands(bot: Bot) -> None:
     """The command menu; a failure is logged and start-up goes on."""
     try:
@@ -249,6 +270,7 @@ async def on_update(update: Update, context: AmigoContext) -> None:
     """Every registered handler ends here: convert, then hand to the transport-neutral dispatcher."""
     event = to_event(update)
     data = context.bot_data
+    data.metrics.update(event_kind(event))
     if event is None or data.dispatcher is None:
         return
     if update.callback_query is not None:
@@ -258,14 +280,21 @@ async def on_update(update: Update, context: AmigoContext) -> None:
             log.debug("telegram.answer_failed", extra={"error": type(exc).__name__})
     message_id = event.message_id if isinstance(event, ButtonPress) else None
     channel = TelegramChannel(
-        context.bot, event.sender.chat_id, data.settings, message_id, data.draft_support
+        context.bot,
+        event.sender.chat_id,
+        data.settings,
+        message_id,
+        data.draft_support,
+        data.metrics,
     )
-    await data.dispatcher.handle(event, channel)
+    await data.dispatcher.handle(event, channel, routed=data.routed.pop(update.update_id, None))
 
 
 async def on_error(update: object, context: AmigoContext) -> None:
     """Errors PTB catches outside our handlers (network, polling): type only, never content."""
     error = context.error
+    if isinstance(error, TelegramError):
+        context.bot_data.metrics.telegram_failed(error)
     log.warning(
         "telegram.error",
         extra={

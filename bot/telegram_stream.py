@@ -32,6 +32,7 @@ from telegram.error import (
 )
 
 from bot.config import TelegramSettings
+from bot.metrics import Metrics
 from bot.render import markdown_to_html, markdown_to_plain
 from bot.split import TELEGRAM_LIMIT, split_markdown, utf16_len
 from handlers.events import Reply, ReplyFormat
@@ -66,8 +67,16 @@ def _refused(exc: BadRequest) -> bool:
 class _Preview:
     """The growing text in one chat, one update at a time: a draft, or the first message edited."""
 
-    def __init__(self, bot: Bot, chat_id: int, support: DraftSupport, markdown: bool) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        chat_id: int,
+        support: DraftSupport,
+        markdown: bool,
+        failed: Callable[[TelegramError], None] = lambda exc: None,
+    ) -> None:
         self.bot, self.chat_id, self.support, self.markdown = bot, chat_id, support, markdown
+        self.failed = failed  # counts a failed request (metrics)
         self.drafts = support.drafts and chat_id > 0  # drafts exist in private chats only
         self.draft_id = random.randrange(1, 2**31)  # fresh per reply: a new draft, not an old one
         self.message_id: int | None = None
@@ -90,12 +99,14 @@ class _Preview:
         try:
             await self._update(head)
         except (RetryAfter, NetworkError) as exc:  # brief trouble: the next update may pass
+            self.failed(exc)
             if isinstance(exc, BadRequest):
                 self._give_up(exc)
             else:
                 log.info("stream.update_skipped", extra={"error": type(exc).__name__})
             return
         except TelegramError as exc:
+            self.failed(exc)
             self._give_up(exc)
             return
         self.shown = head
@@ -112,6 +123,7 @@ class _Preview:
                 return
             # Refused: 404 (an older server; PTB raises InvalidToken for it) or 400.
             except (InvalidToken, EndPointNotFound, BadRequest) as exc:
+                self.failed(exc)
                 log.info("stream.drafts_refused", extra={"error": type(exc).__name__})
                 self.drafts = self.support.drafts = False
         if self.message_id is None:
@@ -162,9 +174,20 @@ class StreamingReplies:
     chat_id: int
     settings: TelegramSettings
     draft_support: DraftSupport
+    metrics: Metrics | None
 
     async def send(self, reply: Reply) -> bool:
         raise NotImplementedError
+
+    def _sent(self) -> None:
+        """A reply reached the person (counted, never anything of its content)."""
+        if self.metrics is not None:
+            self.metrics.reply_sent()
+
+    def _failed(self, exc: TelegramError) -> None:
+        """A Bot API request failed (counted by error class)."""
+        if self.metrics is not None:
+            self.metrics.telegram_failed(exc)
 
     async def _keep_typing(self) -> None:
         raise NotImplementedError
@@ -185,7 +208,7 @@ class StreamingReplies:
         finish: Callable[[str], Awaitable[str]] | None = None,
     ) -> StreamResult:
         markdown = format == "markdown"
-        preview = _Preview(self.bot, self.chat_id, self.draft_support, markdown)
+        preview = _Preview(self.bot, self.chat_id, self.draft_support, markdown, self._failed)
         parts: list[str] = []
         changed, closing = asyncio.Event(), asyncio.Event()
         typing: asyncio.Task[None] | None = asyncio.create_task(self._keep_typing())
@@ -264,6 +287,7 @@ class StreamingReplies:
         pieces = split_markdown(final) or [final]
         markdown = format == "markdown"
         if len(pieces) == 1 and pieces[0].strip() == preview.shown and preview.markdown == markdown:
+            self._sent()
             return True  # the last update already shows the final text
         wait = preview.last_at + self.settings.stream_edit_interval_seconds
         await asyncio.sleep(max(0.0, wait - asyncio.get_running_loop().time()))
@@ -282,6 +306,7 @@ class StreamingReplies:
         except TelegramError as exc:
             log.warning("reply.undelivered", extra={"error": type(exc).__name__})
             return False
+        self._sent()
         return True
 
     async def _withdraw(self, preview: _Preview) -> None:
@@ -291,4 +316,5 @@ class StreamingReplies:
         try:
             await self.bot.delete_message(self.chat_id, preview.message_id)
         except TelegramError as exc:
+            self._failed(exc)
             log.info("stream.withdraw_failed", extra={"error": type(exc).__name__})

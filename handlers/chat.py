@@ -42,6 +42,14 @@ CLAIM_FOR = timedelta(minutes=10)
 take (llm.deadline_seconds, then the send); it only decides anything when several workers share
 a database, or at a start (handlers/recovery.py)."""
 
+
+def claim_for(deps: Deps) -> timedelta:
+    """A message's claim: CLAIM_FOR alone, the workers' lease when several share the database
+    (a dead worker's messages are then taken over that much later, handlers/shared_lane.py)."""
+    workers = deps.config.workers
+    return CLAIM_FOR if workers is None else timedelta(seconds=workers.lease_seconds)
+
+
 RELEVANCE_TURNS = 6
 """The newest turns whose words rank the memories (handlers/relevance.py)."""
 
@@ -67,7 +75,11 @@ class Chat:
         conversation = account.conversation_id or await repo.start_conversation(account.id)
         now = self.deps.clock.now()
         message_id = await repo.accept_message(
-            account.id, conversation, event.text, claimed_until=now + CLAIM_FOR
+            account.id,
+            conversation,
+            event.text,
+            claimed_until=now + claim_for(self.deps),
+            update_id=event.update_id,
         )  # from here on this message is answered, even across a crash (handlers/recovery.py)
         message = Unanswered(message_id, account.id, conversation, event.text, now)
         distress = await self.distress(event.text)

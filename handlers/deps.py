@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from core.clock import Clock
-from handlers.limits import Limits
+from handlers.limits import Limits, LimitStore
 from handlers.policy import CurrentPolicy
 from handlers.ports import Channel, ChatModel, Moderator, TokenCounter
 from storage.base import Repository
@@ -34,6 +34,15 @@ class MemoryConfig:
     max_items: int = 200
     budget_share: float = 0.25
     summaries_in_window: int = 3
+
+
+@dataclass(frozen=True)
+class WorkersConfig:
+    """Set when several workers share the database (PostgreSQL): who this worker is in the
+    leases, and how long a lease or a message's claim lasts (workers.lease_seconds)."""
+
+    holder: str
+    lease_seconds: float
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,8 @@ class HandlerConfig:
     memory: MemoryConfig = field(default_factory=MemoryConfig)
     default_time_zone: str = "Asia/Kolkata"
     """IANA zone when a person set none and their country gives none (companion.*)."""
+    workers: WorkersConfig | None = None
+    """None: this process is the database's only worker (SQLite)."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +105,8 @@ class Deps:
     """A way to reach a user's own chat by chat id (staff notices, broadcasts); None in the
     console and in tests that do not need it."""
     run_retention: Callable[[], Awaitable[Mapping[str, int]]] | None = None
+    limit_store: LimitStore | None = None
+    """Where the per-person limits live (bot/limit_stores.py); None: this process's memory."""
 
     @cached_property
     def policy(self) -> CurrentPolicy:

@@ -18,15 +18,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from handlers.chat import CLAIM_FOR, Accepted
+from handlers.chat import CLAIM_FOR, Accepted, claim_for
 from handlers.events import Reply
 from handlers.ports import Channel
 from handlers.router import Dispatcher
 from handlers.texts import t
+from safety import Distress
 from storage.base import Unanswered
 
 log = logging.getLogger("amigo.recovery")
@@ -50,6 +51,7 @@ class _Person:
 
     channel: Channel
     expired_by: datetime
+    known: Mapping[int, Distress | None] = field(default_factory=dict)
     told_away: bool = False
     told_too_old: bool = False
     waiting: list[Unanswered] = field(default_factory=list)
@@ -121,25 +123,38 @@ class Recovery:
         # their new texts are accepted meanwhile and answered after these; commands run at once.
         async with self.dispatcher.replying.hold(chat), slots:
             assert self.channels is not None
-            person = _Person(self.channels(chat), expired_by)
-            merge = self.deps.config.burst_window_seconds > 0
-            message_id = ids[0]
-            try:
-                for message_id in ids:
-                    await self._one(person, message_id, merge)
-                await self._answer(person)  # the burst the last ones formed
-            except Exception as exc:  # stop here: this person's later ones keep their order
-                log.error(
-                    "recovery.failed",
-                    extra={"message_id": message_id, "error": type(exc).__name__},
-                )
-                self.outcomes["failed"] += 1
+            await self.answer_messages(self.channels(chat), ids, expired_by)
+
+    async def answer_messages(
+        self,
+        channel: Channel,
+        ids: list[int],
+        expired_by: datetime,
+        known: Mapping[int, Distress | None] | None = None,
+    ) -> None:
+        """Claim and answer one person's messages `ids` (oldest first) whose claims ended before
+        `expired_by`; the caller holds their replying lane (and, with several workers, their
+        lease: handlers/shared_lane.py). `known`: the safety check of those just accepted here,
+        by message id, so it is not run (nor a moderation endpoint asked) twice."""
+        person = _Person(channel, expired_by, known or {})
+        merge = self.deps.config.burst_window_seconds > 0
+        message_id = ids[0]
+        try:
+            for message_id in ids:
+                await self._one(person, message_id, merge)
+            await self._answer(person)  # the burst the last ones formed
+        except Exception as exc:  # stop here: this person's later ones keep their order
+            log.error(
+                "recovery.failed",
+                extra={"message_id": message_id, "error": type(exc).__name__},
+            )
+            self.outcomes["failed"] += 1
 
     async def _one(self, person: _Person, message_id: int, merge: bool) -> None:
         repo = self.deps.repo
         now = self.deps.clock.now()
         message = await repo.claim_unanswered(
-            message_id, expired_by=person.expired_by, until=now + CLAIM_FOR
+            message_id, expired_by=person.expired_by, until=now + claim_for(self.deps)
         )
         if message is None:
             self.outcomes["skipped"] += 1  # answered meanwhile, or another worker holds it
@@ -172,7 +187,12 @@ class Recovery:
             await chat.deliver(newest, newest.reply, person.channel, note)
             outcome = "resent"
         else:  # each was flagged when accepted; checked again here for the prompt
-            checked = [Accepted(m, await chat.distress(m.text)) for m in burst]
+            checked = [
+                Accepted(
+                    m, person.known[m.id] if m.id in person.known else await chat.distress(m.text)
+                )
+                for m in burst
+            ]
             await chat.answer_burst(checked, person.channel, note)
             outcome = "answered"
         self.outcomes[f"{outcome}_late" if late else outcome] += len(burst)

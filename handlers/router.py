@@ -42,11 +42,15 @@ from handlers.policy_gate import PolicyGate
 from handlers.ports import Channel
 from handlers.rights import Rights
 from handlers.texts import t
+from storage.base import AlreadyAccepted
 from storage.models import Account, Status
 
 log = logging.getLogger("amigo.router")
 
 AccountHandler = Callable[[Account, str, Channel], Awaitable[None]]
+ReplyLane = Callable[[list[Accepted], Channel, int], Awaitable[None]]
+"""Answers a closed burst (burst, channel, Telegram user id) in place of this process's own
+replying lane: with several workers on one database, handlers/shared_lane.py."""
 ONBOARDING_BUTTONS = frozenset({"age", "terms", "train", "mkt", "name", "gender", "tone"})
 BURST_CAP = 4
 """A burst is answered at most this many windows after its first text, so a steady typist is
@@ -134,7 +138,10 @@ class Dispatcher:
         self.replying = UserLocks()  # one reply at a time per person, bursts in order
         self.burst_window = deps.config.burst_window_seconds
         self._bursts: dict[int, _Burst] = {}  # by Telegram user id, as the locks
-        self.limiter = Limiter(deps.config.limits, deps.clock, deps.repo)
+        self.reply_lane: ReplyLane | None = None  # set by the composition root for workers
+        self.limiter = Limiter(
+            deps.config.limits, deps.clock, deps.repo, store=deps.limit_store, pseudonym=deps.sign
+        )
         self.admin = Admin(
             deps,
             dict(deps.config.staff),
@@ -218,6 +225,12 @@ class Dispatcher:
         if burst.items[-1] is not mine:
             return  # a newer text joined: its call answers the burst
         self._close_burst(tg_id, burst)
+        if self.reply_lane is not None:  # several workers: whoever holds the person's lease
+            try:
+                await self.reply_lane(burst.items, burst.channel, tg_id)
+            except Exception as exc:  # they stay accepted: the sweep answers them
+                log.error("handler.failed", extra={"kind": "lane", "error": type(exc).__name__})
+            return
         async with self.replying.hold(tg_id):  # queued behind the person's earlier bursts
             try:
                 await self.chat.answer_burst(burst.items, burst.channel)
@@ -261,9 +274,18 @@ class Dispatcher:
         self, event: Event, channel: Channel, arrived: float
     ) -> tuple[_Burst, Accepted] | None:
         """Route `event`; a chat text that joined the person's burst is returned."""
-        if event.update_id is not None and not await self.deps.repo.first_delivery(event.update_id):
+        if event.update_id is not None and await self.deps.repo.delivered(event.update_id):
             log.info("update.duplicate", extra={"update": event.update_id})
-            return None  # Telegram delivered it again: it was answered the first time
+            return None  # Telegram delivered it again: it was handled the first time
+        try:
+            return await self._route_new(event, channel, arrived)
+        finally:  # recorded once handled, so a worker that died half-way sees it delivered again
+            if event.update_id is not None:
+                await self.deps.repo.first_delivery(event.update_id)
+
+    async def _route_new(
+        self, event: Event, channel: Channel, arrived: float
+    ) -> tuple[_Burst, Accepted] | None:
         if not isinstance(event, Text) or event.command is not None:
             self._close_burst(event.sender.tg_id)  # never merged: it keeps its place
         if event.sender.chat_kind != "private":
@@ -294,7 +316,11 @@ class Dispatcher:
         elif (refusal := await self.limiter.admit_chat(account.id, event.text)) is not None:
             await channel.send(refusal)
         else:
-            accepted = await self.chat.accept(event, account)
+            try:
+                accepted = await self.chat.accept(event, account)
+            except AlreadyAccepted:  # a worker stored it and died before telling Telegram
+                log.info("update.duplicate", extra={"update": event.update_id})
+                return None
             return self._join(event.sender.tg_id, accepted, channel, arrived)
         return None
 

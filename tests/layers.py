@@ -36,10 +36,13 @@ ALLOWED: dict[str, frozenset[str]] = {
     "training": frozenset({"core", "safety"}),
 }
 # Third-party packages a layer must never import: only bot/ talks to Telegram and to the model.
-TRANSPORTS = frozenset({"telegram", "aiogram", "openai"})
+TRANSPORTS = frozenset(
+    {"telegram", "aiogram", "openai", "aiohttp", "prometheus_client", "redis", "asyncpg"}
+)
 NEVER: dict[str, frozenset[str]] = {
     name: TRANSPORTS for name in ("core", "safety", "storage", "handlers", "jobs", "training")
 }
+NEVER["storage"] = TRANSPORTS - {"asyncpg"}  # the PostgreSQL driver belongs to storage/
 # Where a layer may reach only part of another: handlers see storage's contract, not a backend.
 ONLY: dict[tuple[str, str], frozenset[str]] = {
     ("handlers", "storage"): frozenset({"storage", "storage.base", "storage.models"}),

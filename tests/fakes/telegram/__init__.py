@@ -12,13 +12,15 @@ Deliberate differences from the real server (documented so tests are not misread
 * Markdown / MarkdownV2 text is not validated; it is stored as sent (trimmed).
 * ``sendMessageDraft`` follows Bot API 10.0 (empty text allowed); ``drafts_supported=False``
   answers it like an older server, 404 "Not Found: method not found".
+* Webhooks (``setWebhook``) accept any http(s) URL on loopback and never post beyond it;
+  ``webhook_targets`` delivers to several workers round-robin, like a load balancer.
 * Any chat id is accepted; use :meth:`FakeTelegram.fail_always` with ``when=`` to simulate
   "bot was blocked by the user" for a particular chat.
 """
 
 from .html_mode import HtmlParseError, parse_telegram_html, utf16_len
 from .params import MAX_CAPTION_LENGTH, MAX_TEXT_LENGTH
-from .records import ApiError, Call, SentDraft, SentMessage, UploadedFile
+from .records import ApiError, Call, SentDraft, SentMessage, UploadedFile, WebhookDelivery
 from .server import FakeTelegram
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "SentDraft",
     "SentMessage",
     "UploadedFile",
+    "WebhookDelivery",
     "parse_telegram_html",
     "utf16_len",
 ]

@@ -34,14 +34,6 @@ class BotMethodsMixin(FakeTelegramState):
             "has_main_web_app": False,
         }
 
-    def _delete_webhook(self, call: Call) -> Any:
-        if call.params.get("drop_pending_updates") is True:
-            self._pending.clear()
-        return True
-
-    def _get_webhook_info(self, call: Call) -> Any:
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
-
     def _true(self, call: Call) -> Any:
         return True
 
@@ -340,8 +332,6 @@ class BotMethodsMixin(FakeTelegramState):
 _BUILTINS: dict[str, Callable[[BotMethodsMixin, Call], Any]] = {
     "getMe": BotMethodsMixin._get_me,
     "getUpdates": BotMethodsMixin._true,  # handled asynchronously in _handle
-    "deleteWebhook": BotMethodsMixin._delete_webhook,
-    "getWebhookInfo": BotMethodsMixin._get_webhook_info,
     "setMyCommands": BotMethodsMixin._set_my_commands,
     "getMyCommands": BotMethodsMixin._get_my_commands,
     "deleteMyCommands": BotMethodsMixin._delete_my_commands,

@@ -51,6 +51,7 @@ _INT_FIELDS = frozenset(
         "duration",
         "width",
         "height",
+        "max_connections",
     }
 )
 _FLOAT_FIELDS = frozenset({"timeout"})

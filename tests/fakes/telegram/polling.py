@@ -99,7 +99,17 @@ class PollingMixin(FakeTelegramState):
 
     # ---------------------------------------------------------------- getUpdates
 
+    def _check_no_webhook(self) -> None:
+        """getUpdates while a webhook is set: 409, as Telegram answers (see .webhook)."""
+        if self.webhook_url:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; use "
+                "deleteWebhook to delete the webhook first",
+            )
+
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        self._check_no_webhook()
         self._poll_generation += 1
         generation = self._poll_generation
         self._update_signal.notify()  # an older long poll now gets 409, like Telegram
@@ -120,6 +130,7 @@ class PollingMixin(FakeTelegramState):
         deadline = loop.time() + float(timeout)
         while True:
             event = self._update_signal.current()
+            self._check_no_webhook()
             if generation != self._poll_generation:
                 raise ApiError(
                     409,

@@ -122,6 +122,16 @@ class ApiError(Exception):
 
 
 @dataclass
+class WebhookDelivery:
+    """One POST of an update to a webhook target; status 0 = no HTTP answer (refused, dropped)."""
+
+    update_id: int
+    url: str
+    status: int
+    at: float
+
+
+@dataclass
 class _FailureRule:
     method: str
     status: int

@@ -18,13 +18,22 @@ from aiohttp import web
 from .methods import _BUILTINS, BotMethodsMixin
 from .params import Handler, _normalize_params
 from .polling import PollingMixin
-from .records import ApiError, Call, SentDraft, SentMessage, UploadedFile, _wait_event
+from .records import (
+    ApiError,
+    Call,
+    SentDraft,
+    SentMessage,
+    UploadedFile,
+    WebhookDelivery,
+    _wait_event,
+)
 from .users import SimulatedUsersMixin
+from .webhook import _WEBHOOK_METHODS, WebhookMixin
 
 _T = TypeVar("_T")
 
 
-class FakeTelegram(SimulatedUsersMixin, BotMethodsMixin, PollingMixin):
+class FakeTelegram(SimulatedUsersMixin, BotMethodsMixin, PollingMixin, WebhookMixin):
     """A fake Bot API server on 127.0.0.1 that real PTB / aiogram clients can talk to.
 
     Use ``fake.base_url`` / ``fake.base_file_url`` with the client, simulate users with
@@ -55,6 +64,7 @@ class FakeTelegram(SimulatedUsersMixin, BotMethodsMixin, PollingMixin):
             raise
         self._port = int(runner.addresses[0][1])
         self._runner = runner
+        self._restart_delivery()  # a webhook set before a restart is served again
 
     async def stop(self) -> None:
         """Release pending long polls and close the port (connections are then refused)."""
@@ -62,6 +72,7 @@ class FakeTelegram(SimulatedUsersMixin, BotMethodsMixin, PollingMixin):
             return
         self._closing.set()
         self._update_signal.notify()
+        await self._stop_delivery()
         runner, self._runner = self._runner, None
         await runner.cleanup()
 
@@ -160,6 +171,20 @@ class FakeTelegram(SimulatedUsersMixin, BotMethodsMixin, PollingMixin):
 
         return await self._wait(find, f"a message to chat {chat_id}", timeout)
 
+    async def wait_for_delivery(
+        self, update_id: int, *, status: int = 200, timeout: float = 10.0, after: int = 0
+    ) -> WebhookDelivery:
+        """The first webhook delivery of ``update_id`` (at index >= ``after`` of
+        ``webhook_deliveries``) answered ``status`` (0: refused or dropped)."""
+
+        def find() -> WebhookDelivery | None:
+            for delivery in self.webhook_deliveries[after:]:
+                if delivery.update_id == update_id and delivery.status == status:
+                    return delivery
+            return None
+
+        return await self._wait(find, f"update {update_id} answered {status}", timeout)
+
     async def _wait(self, find: Callable[[], _T | None], what: str, seconds: float) -> _T:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
@@ -224,7 +249,7 @@ class FakeTelegram(SimulatedUsersMixin, BotMethodsMixin, PollingMixin):
                 call.result = result
                 return web.json_response({"ok": True, "result": result})
             else:
-                builtin = _BUILTINS.get(method)
+                builtin = _METHODS.get(method)
                 if builtin is None:
                     return self._finish(call, self._error(404, "Not Found"))
                 result = builtin(self, call)
@@ -284,7 +309,10 @@ class FakeTelegram(SimulatedUsersMixin, BotMethodsMixin, PollingMixin):
     @staticmethod
     def _canonical_name(method: str) -> str:
         lowered = method.lower()
-        for name in _BUILTINS:
+        for name in _METHODS:
             if name.lower() == lowered:
                 return name
         return method
+
+
+_METHODS: dict[str, Callable[[FakeTelegram, Call], Any]] = {**_BUILTINS, **_WEBHOOK_METHODS}

@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from .params import Handler
-from .records import Call, SentDraft, SentMessage, _FailureRule, _Pending, _Signal
+from .records import Call, SentDraft, SentMessage, WebhookDelivery, _FailureRule, _Pending, _Signal
 
 
 class FakeTelegramState:
@@ -58,6 +58,18 @@ class FakeTelegramState:
         self._next_callback_id = 4_000_000_000_000_000_000
         self._next_file = 1
         self._poll_generation = 0
+
+        # Webhook (see .webhook): set by setWebhook; targets and timings are the test's to change.
+        self.webhook_url = ""
+        self.webhook_secret: str | None = None
+        self.webhook_max_connections = 40
+        self.webhook_targets: list[str] = []  # a load balancer: round-robin instead of the URL
+        self.webhook_retry_seconds = 0.2
+        self.webhook_timeout_seconds = 60.0
+        self.webhook_deliveries: list[WebhookDelivery] = []
+        self.webhook_last_error: tuple[int, str] | None = None
+        self._webhook_turn = 0
+        self._webhook_task: asyncio.Task[None] | None = None
 
         self._call_signal = _Signal()
         self._update_signal = _Signal()
