@@ -6,8 +6,8 @@ Run: `.venv/bin/python -m tests.benchmarks.workers_bench [people] [messages each
 Every bot is a real `python -m bot run` process; the fake Bot API (webhook delivery, one chat's
 updates in order, chats concurrently) and the instant fake model run in this process, on the same
 machine, so they share its cores with the bots and the database: the numbers are an upper bound
-on nothing and a comparison between the three set-ups. CPU is read from /proc for the bots and
-for the PostgreSQL server's processes, to say what saturates first.
+on nothing and a comparison between the three set-ups. CPU is read from /proc for the bots, for
+the PostgreSQL server's processes and for this process (the fakes), to say what saturates first.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ async def measure(
     for start in range(0, len(people), 50):
         await asyncio.gather(*(onboard(tg, u) for u in people[start : start + 50]))
     latency = [x * 1000 for x in await alone(tg, people[0])]
-    bots, pg = sum(cpu_seconds(p) for p in pids), postgres_cpu()
+    bots, pg, fakes = sum(cpu_seconds(p) for p in pids), postgres_cpu(), cpu_seconds(os.getpid())
     mark, begin = tg.mark(), time.monotonic()
     for n in range(each):
         for user in people:
@@ -98,11 +98,12 @@ async def measure(
     await wait_replies(tg, mark, len(people) * each)
     wall = time.monotonic() - begin
     bots, pg = sum(cpu_seconds(p) for p in pids) - bots, postgres_cpu() - pg
+    fakes = cpu_seconds(os.getpid()) - fakes
     replies = len(people) * each
     return (
         f"| {name} | {replies / wall:.0f} | {statistics.median(latency):.1f} "
         f"| {percentile(latency, 99):.1f} | {bots / wall:.2f} | {pg / wall:.2f} "
-        f"| {bots / replies * 1000:.1f} |"
+        f"| {fakes / wall:.2f} | {bots / replies * 1000:.1f} |"
     )
 
 
@@ -139,9 +140,9 @@ async def main(count: int, each: int) -> None:
     print(f"workers benchmark: {os.cpu_count()} CPUs, {count} people x {each} messages at once")
     print(
         "| set-up | replies/s | added latency median (ms) | p99 (ms) | bot CPU (cores) |"
-        " PostgreSQL CPU (cores) | bot CPU per reply (ms) |"
+        " PostgreSQL CPU (cores) | fakes' CPU (cores) | bot CPU per reply (ms) |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as folder:
         people = list(range(60_000, 60_000 + count))
         (Path(folder) / "sqlite").mkdir()
