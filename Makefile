@@ -46,6 +46,7 @@ bench: $(STAMP)  ## print the numbers recorded in docs/benchmarks.md
 	$(PY) -m tests.benchmarks.stream_bench
 	$(PY) -m tests.benchmarks.overhead_bench
 	$(PY) -m tests.benchmarks.window_bench
+	$(PY) -m tests.benchmarks.workers_bench
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -43,6 +43,51 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "sqlite_only: about the SQLite file itself; skipped on PostgreSQL"
     )
+    config.addinivalue_line(
+        "markers",
+        "postgres_always: runs on PostgreSQL in every run; not run a second time when the "
+        "whole suite runs on PostgreSQL",
+    )
+
+
+NO_DATABASE = frozenset(
+    f"test_{name}.py"
+    for name in [
+        "admin_table",
+        "config",
+        "deploy_files",
+        "distress",
+        "distress_model",
+        "fake_openai",
+        "fake_telegram_drafts",
+        "fake_telegram_messages",
+        "fake_telegram_server",
+        "fake_telegram_webhook",
+        "layers",
+        "minor_and_ai",
+        "render",
+        "safety",
+        "safety_rules",
+        "split",
+    ]
+)
+"""Modules that never touch a database: the same on either backend, run once."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The PostgreSQL pass leaves out what the SQLite pass already ran on PostgreSQL, and what
+    touches no database at all."""
+    if not postgres.on_postgres():
+        return
+
+    def again(item: pytest.Item) -> bool:
+        return (
+            item.path.name in NO_DATABASE or item.get_closest_marker("postgres_always") is not None
+        )
+
+    if left_out := [item for item in items if again(item)]:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if not again(item)]
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

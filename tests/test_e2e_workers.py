@@ -23,6 +23,8 @@ from tests.e2e import onboard
 from tests.fakes import FakeOpenAI, FakeTelegram
 from tests.workers_helpers import Workers
 
+pytestmark = pytest.mark.postgres_always  # PostgreSQL in every run
+
 PEOPLE = 30
 EACH = 5
 FIRST = 7100

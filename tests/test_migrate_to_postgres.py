@@ -29,6 +29,8 @@ from tests import postgres
 from tests.conftest import CANARY, MASTER_KEY, make_settings
 from tests.processes import clean_env
 
+pytestmark = pytest.mark.postgres_always  # PostgreSQL in every run
+
 KEYS = "amigo_keys"
 ALICE, BOB = 1001, 1002
 WEEK = timedelta(days=7)

@@ -15,6 +15,8 @@ from storage.models import Purpose, Status
 from storage.postgres import PostgresRepository
 from tests import postgres
 
+pytestmark = pytest.mark.postgres_always  # PostgreSQL in every run
+
 
 @pytest.fixture
 def database() -> Iterator[str]:

@@ -32,6 +32,8 @@ from tests.retention_helpers import SETTINGS, account
 from tests.test_e2e_delete import assert_gone_from_disk, assert_on_disk, bodies
 from tests.test_promises_real import PLAINTEXT_TG, assert_exported, enter_every_field
 
+pytestmark = pytest.mark.postgres_always  # PostgreSQL in every run
+
 
 @pytest.fixture
 def pg_env(tmp_path: Path) -> Iterator[dict[str, str]]:

@@ -16,6 +16,8 @@ from storage.postgres import PostgresRepository
 from storage.sqlite import SqliteRepository
 from tests import postgres
 
+pytestmark = pytest.mark.postgres_always  # PostgreSQL in every run
+
 
 def _sqlite_schema(path: Path) -> dict[str, set[str]]:
     with closing(sqlite3.connect(path)) as db:
