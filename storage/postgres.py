@@ -22,7 +22,7 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 
 from core.clock import Clock
-from storage.crypto import MasterKeyError, Vault
+from storage.crypto import Vault
 from storage.pg_dialect import arguments, check_schema_name, rowcount, translate
 from storage.pg_migrations import migrate
 from storage.sql_base import Params, SqlBase, Tx, ts
@@ -146,18 +146,6 @@ class PostgresBase(SqlBase):
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
-
-    async def _check_master_key(self) -> None:
-        """Refuse to start with a master key other than the one this database was made with."""
-        async with self.transaction() as db:
-            async with db.execute("SELECT value FROM meta WHERE key = 'key_check'") as cur:
-                row = await cur.fetchone()
-            if row is None:
-                await db.execute(
-                    "INSERT INTO meta VALUES ('key_check', ?)", (self._vault.fingerprint,)
-                )
-            elif row[0] != self._vault.fingerprint:
-                raise MasterKeyError("the master key does not match this database")
 
     async def _raise_high_water(self) -> None:
         """A key restored from a newer dump holds ids the data may not: never hand them out."""

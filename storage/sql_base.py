@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from core.clock import Clock, SystemClock
-from storage.crypto import Vault
+from storage.crypto import MasterKeyError, Vault
 
 _KEY_CACHE_SIZE = 2048
 
@@ -131,6 +131,18 @@ class SqlBase:
         """A single `INSERT ... RETURNING id`, atomic on its own; the id or None."""
         rows = await self._write_rows(sql, params)
         return int(rows[0][0]) if rows else None
+
+    async def _check_master_key(self) -> None:
+        """Refuse to start with a master key other than the one this database was made with."""
+        async with self.transaction() as db:
+            async with db.execute("SELECT value FROM meta WHERE key = 'key_check'") as cur:
+                row = await cur.fetchone()
+            if row is None:
+                await db.execute(
+                    "INSERT INTO meta VALUES ('key_check', ?)", (self._vault.fingerprint,)
+                )
+            elif row[0] != self._vault.fingerprint:
+                raise MasterKeyError("the master key does not match this database")
 
     # -- keys ------------------------------------------------------------------------------------
 

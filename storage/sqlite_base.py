@@ -17,7 +17,7 @@ from pathlib import Path
 import aiosqlite
 
 from core.clock import Clock
-from storage.crypto import MasterKeyError, Vault
+from storage.crypto import Vault
 from storage.migrations import MIGRATIONS
 from storage.sql_base import Params, SqlBase, dt, next_id, ts
 
@@ -115,18 +115,6 @@ class SqliteBase(SqlBase):
                 "UPDATE id_high_water SET last = max(last,"
                 " (SELECT coalesce(max(user_id), 0) FROM keys.user_keys)) WHERE name = 'users'"
             )
-
-    async def _check_master_key(self) -> None:
-        """Refuse to start with a master key other than the one this database was made with."""
-        async with self.transaction() as db:
-            async with db.execute("SELECT value FROM meta WHERE key = 'key_check'") as cur:
-                row = await cur.fetchone()
-            if row is None:
-                await db.execute(
-                    "INSERT INTO meta VALUES ('key_check', ?)", (self._vault.fingerprint,)
-                )
-            elif row[0] != self._vault.fingerprint:
-                raise MasterKeyError("the master key does not match this database")
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

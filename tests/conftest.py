@@ -133,6 +133,14 @@ def make_settings(tmp_path: Path, **env: str) -> Settings:
 
 
 @pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database of the test's own: its URL; dropped afterwards."""
+    name = postgres.create_database()
+    yield postgres.url_of(name)
+    postgres.drop(name)
+
+
+@pytest.fixture
 def secrets() -> Secrets:
     return Secrets(telegram_bot_token=None, openai_api_key="test-key", master_key=MASTER_KEY)
 

@@ -13,7 +13,7 @@ one.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -31,18 +31,11 @@ FIRST = 7100
 
 
 @pytest.fixture
-def database() -> Iterator[str]:
-    name = postgres.create_database()
-    yield postgres.url_of(name)
-    postgres.drop(name)
-
-
-@pytest.fixture
 async def workers(
-    tmp_path: Path, tg: FakeTelegram, llm: FakeOpenAI, database: str
+    tmp_path: Path, tg: FakeTelegram, llm: FakeOpenAI, pg_database: str
 ) -> AsyncIterator[Workers]:
     tg.webhook_retry_seconds = 0.1
-    group = Workers(tmp_path, tg, llm, database)
+    group = Workers(tmp_path, tg, llm, pg_database)
     try:
         yield group
     finally:
@@ -58,7 +51,7 @@ def replies(tg: FakeTelegram, chat_id: int, mark: int) -> list[str]:
 
 
 async def test_two_workers_answer_every_message_once_in_order_though_one_is_killed(
-    workers: Workers, tg: FakeTelegram, llm: FakeOpenAI, database: str
+    workers: Workers, tg: FakeTelegram, llm: FakeOpenAI, pg_database: str
 ) -> None:
     await workers.start()
     victim = await workers.start()
@@ -95,9 +88,9 @@ async def test_two_workers_answer_every_message_once_in_order_though_one_is_kill
     # again, as stored (never a second model answer); a reply is never lost. A busy machine
     # widens those milliseconds; the victim has at most a few replies in that window at once.
     assert resent <= 2, resent
-    left = postgres.rows(database, "SELECT count(*) FROM messages WHERE status = 'accepted'")
+    left = postgres.rows(pg_database, "SELECT count(*) FROM messages WHERE status = 'accepted'")
     assert left[0][0] == 0
-    runs = postgres.rows(database, "SELECT count(*) FROM job_runs WHERE job = 'retention'")
+    runs = postgres.rows(pg_database, "SELECT count(*) FROM job_runs WHERE job = 'retention'")
     assert runs[0][0] == 1  # fired by both schedulers at start, run by one
 
 

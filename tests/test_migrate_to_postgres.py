@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import sys
-from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import timedelta
@@ -44,17 +43,11 @@ class Instance:
 
 
 @pytest.fixture
-def target() -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database of its own: its URL."""
-    name = postgres.create_database()
-    yield postgres.url_of(name)
-    postgres.drop(name)
-
-
-@pytest.fixture
-def instance(tmp_path: Path, target: str) -> Instance:
-    settings = make_settings(tmp_path, AMIGO_STORAGE__URL=target, AMIGO_STORAGE__KEYS_SCHEMA=KEYS)
-    return Instance(settings, target, Path(settings.storage.database_path))
+def instance(tmp_path: Path, pg_database: str) -> Instance:
+    settings = make_settings(
+        tmp_path, AMIGO_STORAGE__URL=pg_database, AMIGO_STORAGE__KEYS_SCHEMA=KEYS
+    )
+    return Instance(settings, pg_database, Path(settings.storage.database_path))
 
 
 @pytest.fixture
@@ -230,7 +223,7 @@ async def test_the_command_as_a_process(
     assert out.startswith("copied ") and "  users" in out and "keep " in out
     assert postgres.rows(instance.url, "SELECT count(*) FROM users")[0][0] == 2
 
-    # Again: the target holds accounts now.
+    # Again: the database holds accounts now.
     code, out, err = await run(tmp_path, env, "migrate-to-postgres")
     assert (code, out) == (2, "")
     assert one_line(err).startswith("amigo: the PostgreSQL database already holds 2 account(s)")

@@ -4,7 +4,7 @@ accounts, messages, leases, deletion and crypto-shredding, the keys in their own
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -19,15 +19,10 @@ pytestmark = pytest.mark.postgres_always  # PostgreSQL in every run
 
 
 @pytest.fixture
-def database() -> Iterator[str]:
-    name = postgres.create_database()
-    yield postgres.url_of(name)
-    postgres.drop(name)
-
-
-@pytest.fixture
-async def pg(database: str, vault: Vault, clock: FrozenClock) -> AsyncIterator[PostgresRepository]:
-    repo = PostgresRepository(database, vault, clock=clock, pool_size=4)
+async def pg(
+    pg_database: str, vault: Vault, clock: FrozenClock
+) -> AsyncIterator[PostgresRepository]:
+    repo = PostgresRepository(pg_database, vault, clock=clock, pool_size=4)
     await repo.open()
     yield repo
     await repo.close()
@@ -70,43 +65,43 @@ async def test_transactions_serialise(pg: PostgresRepository) -> None:
 
 @pytest.mark.promise("B1")
 async def test_deletion_destroys_the_key_in_its_schema(
-    pg: PostgresRepository, database: str, clock: FrozenClock
+    pg: PostgresRepository, pg_database: str, clock: FrozenClock
 ) -> None:
     account = await pg.create_account(7, 8, policy_version="1", age_confirmed_at=clock.now())
     conversation = await pg.start_conversation(account.id)
     await pg.add_message(account.id, conversation, "user", "secret")
     keys = f"SELECT count(*) FROM {postgres.KEYS_SCHEMA}.user_keys WHERE user_id = $1"
-    assert postgres.rows(database, keys, account.id)[0][0] == 1
+    assert postgres.rows(pg_database, keys, account.id)[0][0] == 1
     deleted = await pg.delete_account(account.id)
     assert deleted.account and deleted.messages == 1
-    assert postgres.rows(database, keys, account.id)[0][0] == 0
+    assert postgres.rows(pg_database, keys, account.id)[0][0] == 0
     for table in ("messages", "conversations", "consents", "profiles"):
         left = postgres.rows(
-            database, f"SELECT count(*) FROM {table} WHERE user_id = $1", account.id
+            pg_database, f"SELECT count(*) FROM {table} WHERE user_id = $1", account.id
         )
         assert left[0][0] == 0, table
     assert await pg.find_account(7) is None
     data_tables = postgres.rows(
-        database,
+        pg_database,
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'user_keys'"
         " AND table_schema = 'public'",
     )
     assert data_tables[0][0] == 0  # a dump of the data schema never holds a key
 
 
-async def test_refuses_another_master_key(database: str, vault: Vault) -> None:
-    first = PostgresRepository(database, vault, pool_size=2)
+async def test_refuses_another_master_key(pg_database: str, vault: Vault) -> None:
+    first = PostgresRepository(pg_database, vault, pool_size=2)
     await first.open()
     await first.close()
-    other = PostgresRepository(database, Vault(bytes(32)), pool_size=2)
+    other = PostgresRepository(pg_database, Vault(bytes(32)), pool_size=2)
     with pytest.raises(MasterKeyError):
         await other.open()
 
 
-async def test_workers_start_at_once(database: str, vault: Vault) -> None:
+async def test_workers_start_at_once(pg_database: str, vault: Vault) -> None:
     """Several workers opening a fresh database: one migrates, the others wait, none fails."""
-    postgres.run(_reset(database))
-    repos = [PostgresRepository(database, vault, pool_size=2) for _ in range(4)]
+    postgres.run(_reset(pg_database))
+    repos = [PostgresRepository(pg_database, vault, pool_size=2) for _ in range(4)]
     await asyncio.gather(*(r.open() for r in repos))
     await asyncio.gather(*(r.close() for r in repos))
 
