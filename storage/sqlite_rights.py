@@ -374,6 +374,7 @@ class RightsQueries(RetentionQueries):
                 "grievances",
                 "consents",
                 "staff_accesses",
+                "limit_repeats",  # a keyed digest of their last text (handlers/limits.py)
                 "keys.user_keys",  # crypto-shredding: without it nothing of theirs can be read
             ):
                 await db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))

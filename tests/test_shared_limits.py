@@ -304,6 +304,19 @@ async def test_repeat_counters_go_with_the_account(
     assert query(repo, "SELECT COUNT(*) FROM limit_repeats") == [(0,)]
 
 
+async def test_deleting_an_account_deletes_its_repeat_counter_at_once(
+    repo: SqliteRepository, clock: FrozenClock, vault: Vault
+) -> None:
+    """Erasure keeps a closed account row for the grace period; the keyed digest of their last
+    text does not stay with it."""
+    uid = await account(repo, clock)
+    lim = limiter(limits(), clock, repo, DatabaseLimitStore(repo), vault)
+    await lim.admit_chat(uid, "hello")
+    assert query(repo, "SELECT COUNT(*) FROM limit_repeats") == [(1,)]
+    await repo.delete_account(uid)
+    assert query(repo, "SELECT COUNT(*) FROM limit_repeats") == [(0,)]
+
+
 async def test_idle_buckets_are_purged_and_a_purged_bucket_is_full_again(
     repo: SqliteRepository, clock: FrozenClock, vault: Vault
 ) -> None:
