@@ -72,6 +72,7 @@ def secret_names() -> set[str]:
 def setting_names() -> set[str]:
     """Every `AMIGO_<SECTION>__<KEY>` that names a real setting, and the other names bot reads."""
     names = {"AMIGO_CONFIG", *_OPENAI_ENV}
+    names |= {"AMIGO_TEST_BACKEND", "AMIGO_TEST_PG_URL"}  # read by the tests (tests/postgres.py)
     for section, field in Settings.model_fields.items():
         model = field.annotation
         assert isinstance(model, type)
