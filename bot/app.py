@@ -27,7 +27,7 @@ from bot.config import ConfigError, Secrets, Settings, is_example_address
 from bot.limit_stores import build_limit_store
 from bot.llm import OpenAIChatModel, OpenAIModerator
 from bot.metrics import Metrics
-from bot.ops import run_until_signal, with_ops_server
+from bot.ops import run_until_signal, shut_down, with_ops_server
 from bot.telegram_adapter import (
     ALLOWED_UPDATES,
     AmigoData,
@@ -426,12 +426,7 @@ async def running(
         yield app
     finally:
         await app.updater.stop()
-        await app.stop()
-        if app.post_stop:
-            await app.post_stop(app)
-        await app.shutdown()
-        if app.post_shutdown:
-            await app.post_shutdown(app)
+        await shut_down(app)
 
 
 def run_webhook(app: AnyApplication, settings: Settings, secrets: Secrets) -> None:

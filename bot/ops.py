@@ -192,6 +192,18 @@ def with_ops_server(app: AnyApplication, listen: str) -> None:
     app.post_shutdown = lambda application: stop_then(post_shutdown, application)
 
 
+async def shut_down(app: AnyApplication) -> None:
+    """The end of run_polling's order, for the in-loop runners: stop (if started), post_stop,
+    shutdown, post_shutdown."""
+    if app.running:
+        await app.stop()
+        if app.post_stop:
+            await app.post_stop(app)
+    await app.shutdown()
+    if app.post_shutdown:
+        await app.post_shutdown(app)
+
+
 def run_until_signal(context: AbstractAsyncContextManager[object]) -> None:
     """Enter `context` in a new event loop and stay until SIGTERM or SIGINT (run_webhook)."""
 

@@ -29,7 +29,7 @@ from telegram import Update
 from telegram.ext import Application, ExtBot
 
 from bot.config import ConfigError, Secrets, Settings, TelegramSettings
-from bot.ops import Ops, Server, add_ops_routes, ops_for, parse_listen
+from bot.ops import Ops, Server, add_ops_routes, ops_for, parse_listen, shut_down
 from bot.telegram_adapter import ALLOWED_UPDATES, AmigoData
 
 log = logging.getLogger("amigo.webhook")
@@ -199,10 +199,4 @@ async def running_webhook(
         async with serving_webhook(app, settings.telegram, secret, routed_timeout=routed_timeout):
             yield app
     finally:
-        if app.running:
-            await app.stop()
-            if app.post_stop:
-                await app.post_stop(app)
-        await app.shutdown()
-        if app.post_shutdown:
-            await app.post_shutdown(app)
+        await shut_down(app)

@@ -100,11 +100,6 @@ class _Bucket:
     refused: int = 0
     flagged: bool = False
 
-    @property
-    def told(self) -> bool:
-        """Whether "slow down" was said since the last message let through (its first refusal)."""
-        return self.refused > 0
-
 
 class MemoryLimitStore:
     """This process's memory, bounded (the least recently seen are forgotten): one worker only."""
@@ -217,11 +212,6 @@ class Limiter:
     def bucket_key(self, tg_id: int) -> bytes:
         return self._pseudonym(f"limits.bucket:{tg_id}")[:16]
 
-    @property
-    def _buckets(self) -> _BucketsByTelegramId:
-        """The memory store's buckets by Telegram id: a look inside for tests, one process."""
-        return _BucketsByTelegramId(self)
-
     async def admit(self, tg_id: int, user_id: int | None) -> Refused | None:
         """The rate limit for anything a person types: None to go on, or the refusal (with the
         reply that says so, the first time in a refusal window only)."""
@@ -258,14 +248,3 @@ class Limiter:
         if await self.repo.count_today(user_id, today) > self.limits.daily_messages:
             return Reply(t("limits.daily", limit=self.limits.daily_messages))
         return None
-
-
-class _BucketsByTelegramId:
-    def __init__(self, limiter: Limiter) -> None:
-        self._limiter = limiter
-
-    def __getitem__(self, tg_id: int) -> _Bucket:
-        store = self._limiter.store
-        if not isinstance(store, MemoryLimitStore):
-            raise TypeError("only the memory store's buckets can be looked at")
-        return store.buckets[self._limiter.bucket_key(tg_id)]

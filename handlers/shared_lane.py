@@ -62,15 +62,18 @@ class SharedLane:
             while await self._take(name):
                 after = 0 if retry else await repo.reply_cursor(user_id)
                 try:
-                    while ids := await repo.unanswered_of(user_id, after=after):
+                    ids = await repo.unanswered_of(user_id, after=after)
+                    while ids:
                         # Taken on before answering: a worker that dies now leaves them to the
                         # sweep, which reads from the start.
                         after = ids[-1]
                         await repo.set_reply_cursor(user_id, after)
                         # One reply each, or one to a burst's newest (burst_window_seconds).
                         await self.recovery.answer_messages(channel, ids, self._any_claim(), known)
-                        await self._park_failed(user_id, ids)
                         handled += len(ids)
+                        left = await repo.unanswered_of(user_id, after=ids[0] - 1)
+                        await self._park_failed([m for m in left if m <= after])
+                        ids = [m for m in left if m > after]  # accepted meanwhile
                         await self._take(name)  # renewed between replies
                 finally:
                     await repo.release_lease(name, holder)
@@ -78,15 +81,14 @@ class SharedLane:
                     break  # else one came while letting go, and its worker saw the lease taken
         return handled
 
-    async def _park_failed(self, user_id: int, ids: list[int]) -> None:
-        """Those of `ids` still unanswered had their answer fail (the person was told): their
+    async def _park_failed(self, failed: list[int]) -> None:
+        """Messages still unanswered after their answer: it failed (the person was told). Their
         claims are held far ahead, so no sweep retries them while the model is down (an apology
         each time); the person's next reply covers them, as with one process."""
-        for message_id in await self.deps.repo.unanswered_of(user_id, after=ids[0] - 1):
-            if message_id <= ids[-1]:
-                await self.deps.repo.claim_unanswered(
-                    message_id, expired_by=self._any_claim(), until=self._any_claim()
-                )
+        for message_id in failed:
+            await self.deps.repo.claim_unanswered(
+                message_id, expired_by=self._any_claim(), until=self._any_claim()
+            )
 
     async def sweep(self) -> int:
         """Answer the messages whose worker died (their claims ran out), person by person, under

@@ -31,19 +31,16 @@ from storage.sqlite import SqlRepository
 log = logging.getLogger("amigo.storage")
 
 _WRITE_LOCK = 0x616D69676F02  # pg_advisory_xact_lock key of every write transaction
-_PLAIN_INSERT = re.compile(r"^\s*INSERT\b(?!.*\bON\s+CONFLICT\b)", re.IGNORECASE | re.DOTALL)
 _ROWS = re.compile(r"^\s*(SELECT|WITH|VALUES)\b|\bRETURNING\b", re.IGNORECASE)
 
 
 @dataclass
 class PgCursor:
-    """The finished result of one statement, read like an aiosqlite cursor. `lastrowid` is the
-    first column of the last row a plain INSERT wrote (the id, for every table that has one):
-    the mixins use RETURNING id instead; it is there for tests that insert fixtures."""
+    """The finished result of one statement, read like an aiosqlite cursor (no `lastrowid`:
+    inserts that need their id say `RETURNING id`)."""
 
     rowcount: int
     rows: list[Any] = field(default_factory=list)
-    lastrowid: int | None = None
 
     async def fetchone(self) -> Any:
         return self.rows[0] if self.rows else None
@@ -76,10 +73,6 @@ async def _run(conn: Any, sql: str, params: Params, keys_schema: str) -> PgCurso
     if _ROWS.search(statement.sql):
         rows = await conn.fetch(statement.sql, *args)
         return PgCursor(len(rows), rows)
-    if _PLAIN_INSERT.match(statement.sql):
-        rows = await conn.fetch(f"{statement.sql} RETURNING *", *args)
-        last = rows[-1][0] if rows else None
-        return PgCursor(len(rows), [], last if isinstance(last, int) else None)
     return PgCursor(rowcount(await conn.execute(statement.sql, *args)))
 
 

@@ -38,9 +38,6 @@ class Written(Protocol):
 
 
 class Cursor(Written, Protocol):
-    @property
-    def lastrowid(self) -> int | None: ...
-
     async def fetchone(self) -> Any: ...
 
     async def fetchall(self) -> Iterable[Any]: ...

@@ -35,11 +35,13 @@ def scalar(repo: SqlRepository, sql: str, *params: object) -> Any:
     return db.scalar(repo, sql, *params)
 
 
-async def execute(repo: SqlRepository, sql: str, *params: object) -> int:
+async def insert(repo: SqlRepository, sql: str, *params: object) -> int:
+    """One INSERT through the repository's writer; the new row's id."""
     async with repo.transaction() as db:
-        cur = await db.execute(sql, params)
-        assert cur.lastrowid is not None
-        return cur.lastrowid
+        cur = await db.execute(f"{sql} RETURNING id", params)
+        row = await cur.fetchone()
+        assert row is not None
+        return int(row[0])
 
 
 async def account(repo: SqlRepository, tg_id: int, messages: int = 0) -> int:
@@ -60,7 +62,7 @@ async def closed_account(repo: SqlRepository, tg_id: int, leftovers: int = 0) ->
     await repo.delete_account(uid)
     if leftovers:
         now = repo._clock.now().isoformat()
-        conv = await execute(
+        conv = await insert(
             repo, "INSERT INTO conversations (user_id, started_at) VALUES (?, ?)", uid, now
         )
         async with repo.transaction() as db:
@@ -75,7 +77,7 @@ async def closed_account(repo: SqlRepository, tg_id: int, leftovers: int = 0) ->
 
 
 async def payment(repo: SqlRepository, uid: int | None, at: str) -> int:
-    return await execute(
+    return await insert(
         repo,
         "INSERT INTO payments (user_id, provider_charge_id, amount_minor, currency, status,"
         " created_at) VALUES (?, 'ch_1', 49900, 'INR', 'paid', ?)",
@@ -85,7 +87,7 @@ async def payment(repo: SqlRepository, uid: int | None, at: str) -> int:
 
 
 async def safety_record(repo: SqlRepository, uid: int | None, at: str) -> int:
-    return await execute(
+    return await insert(
         repo,
         "INSERT INTO safety_records (user_id, category, severity, created_at)"
         " VALUES (?, 'abuse', 'low', ?)",
@@ -95,7 +97,7 @@ async def safety_record(repo: SqlRepository, uid: int | None, at: str) -> int:
 
 
 async def audit(repo: SqlRepository, at: str) -> int:
-    return await execute(
+    return await insert(
         repo,
         "INSERT INTO audit_log (at, actor, action, prev_hash, hash) VALUES (?, 'op', 'x', '', '')",
         at,

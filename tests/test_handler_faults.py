@@ -19,6 +19,7 @@ from bot.tokens import EstimateCounter
 from core.clock import FrozenClock
 from handlers.deletion import stamp
 from handlers.deps import Deps
+from handlers.limits import MemoryLimitStore
 from handlers.router import Dispatcher
 from handlers.texts import t
 from storage.crypto import Vault
@@ -74,7 +75,9 @@ async def test_a_flood_is_told_to_slow_down_once_per_refusal_window(
     assert slow_downs(ch, before) == 1, ch.texts[before:]
     assert len(ch.texts) - before == 3  # two answers, one "slow down", 48 refused in silence
     # Still refused, counted and flagged as before: the flag needs `burst` refusals.
-    bucket = dispatcher.limiter._buckets[USER.tg_id]
+    limiter = dispatcher.limiter
+    assert isinstance(limiter.store, MemoryLimitStore)
+    bucket = limiter.store.buckets[limiter.bucket_key(USER.tg_id)]
     assert bucket.refused == 48 and bucket.flagged
     [flag] = await repo.open_flags()
     assert flag.category == "abuse.flood"

@@ -218,9 +218,12 @@ async def test_a_closed_accounts_leftover_memories_are_purged_with_it(
     at = clock.now().isoformat()
     async with repo.transaction() as db:
         cur = await db.execute(
-            "INSERT INTO conversations (user_id, started_at) VALUES (?, ?)", (uid, at)
+            "INSERT INTO conversations (user_id, started_at) VALUES (?, ?) RETURNING id",
+            (uid, at),
         )
-        conv = cur.lastrowid
+        row = await cur.fetchone()
+        assert row is not None
+        conv = row[0]
         for manual, source in ((0, conv), (1, None)):
             await db.execute(
                 "INSERT INTO memories (user_id, conversation_id, manual, body_enc, created_at,"
