@@ -44,7 +44,7 @@ from bot.telegram_stream import DraftSupport, StreamingReplies
 from handlers.commands import COMMANDS
 from handlers.events import ButtonPress, ChatKind, Event, Media, Reply, Sender, Text
 from handlers.router import Dispatcher
-from handlers.texts import t
+from handlers.texts import ENGLISH, LANGUAGES, speaking, t
 
 log = logging.getLogger("amigo.telegram")
 
@@ -102,7 +102,11 @@ def to_event(update: Update) -> Event | None:
     """The plain event for an update, or None for updates Amigo ignores (edits, joins...)."""
     if (query := update.callback_query) is not None:
         chat = query.message.chat if query.message else None
-        sender = Sender(query.from_user.id, chat.id if chat else query.from_user.id)
+        sender = Sender(
+            query.from_user.id,
+            chat.id if chat else query.from_user.id,
+            language_code=query.from_user.language_code,
+        )
         message_id = query.message.message_id if query.message else None
         return ButtonPress(sender, query.data or "", message_id, update.update_id)
     message = update.message or update.channel_post
@@ -116,7 +120,8 @@ def to_event(update: Update) -> Event | None:
         else "group"
     )
     tg_id = message.from_user.id if message.from_user else message.chat.id
-    sender = Sender(tg_id, message.chat.id, kind)
+    code = message.from_user.language_code if message.from_user else None
+    sender = Sender(tg_id, message.chat.id, kind, code)
     if message.text is not None:
         return Text(sender, message.text, update.update_id)
     media = next((k for k in MEDIA_KINDS if getattr(message, k, None)), "other")
@@ -259,11 +264,20 @@ def event_kind(event: Event | None) -> str:
 
 
 async def register_commands(bot: Bot) -> None:
-    """The command menu; a failure is logged and start-up goes on."""
-    try:
-        await bot.set_my_commands([BotCommand(c.name, t(c.help_key)) for c in COMMANDS])
-    except TelegramError as exc:
-        log.warning("telegram.commands_not_registered", extra={"error": type(exc).__name__})
+    """The command menu, once per language: Telegram shows a person the menu registered for
+    their app's language, and the default (English) to everyone else. A failure is logged and
+    start-up goes on."""
+    for language in LANGUAGES:
+        with speaking(language):
+            commands = [BotCommand(c.name, t(c.help_key)) for c in COMMANDS]
+        code = None if language == ENGLISH else language
+        try:
+            await bot.set_my_commands(commands, language_code=code)
+        except TelegramError as exc:
+            log.warning(
+                "telegram.commands_not_registered",
+                extra={"error": type(exc).__name__, "language": language},
+            )
 
 
 async def on_update(update: Update, context: AmigoContext) -> None:

@@ -31,5 +31,6 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("grievance", "cmd.grievance", "account"),
     CommandSpec("autodelete", "cmd.autodelete", "account"),
     CommandSpec("memory", "cmd.memory", "account"),
+    CommandSpec("language", "cmd.language", "nothing"),
     CommandSpec("cancel", "cmd.cancel", "account"),
 )

@@ -15,11 +15,13 @@ class Sender:
     """Who wrote: the Telegram user and the chat to answer in. No names, no contacts.
 
     `tg_id` is Telegram's user id. It is never an account id (`user_id` everywhere else): storage
-    keeps Telegram ids only as keyed hashes."""
+    keeps Telegram ids only as keyed hashes. `language_code` is the language of their Telegram app
+    (IETF tag, may be missing): what the bot speaks until they have chosen."""
 
     tg_id: int
     chat_id: int
     chat_kind: ChatKind = "private"
+    language_code: str | None = None
 
 
 @dataclass(frozen=True)

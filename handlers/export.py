@@ -22,7 +22,8 @@ from storage.base import Repository
 from storage.models import Account
 
 FORMAT = "amigo-export"
-VERSION = 2  # 2: profile.time_zone, account.memory_enabled, derived (memories, summaries)
+# 2: profile.time_zone, account.memory_enabled, derived; 3: account and consent language
+VERSION = 3
 
 
 def recipients(config: HandlerConfig, *, moderated: bool) -> list[dict[str, str]]:
@@ -110,6 +111,7 @@ async def _write(
             "policy_version_accepted": account.policy_version,
             "autodelete_days": account.autodelete_days,
             "memory_enabled": await repo.memory_enabled(uid),
+            "language": account.language,
         },
         "profile": asdict(await repo.profile(uid)),
         "companion": asdict(companion) if companion else None,

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from importlib import resources
-
 from handlers.commands import COMMANDS
 from handlers.deps import Deps
 from handlers.events import Button, Document, Reply
 from handlers.export import recipient_lines
 from handlers.ports import Channel
-from handlers.texts import POLICY_SUMMARY, PURPOSES, t
+from handlers.texts import policy_text, t
 
 _CONTACT_PLACEHOLDER = "{{PRIVACY_CONTACT}}"
 
@@ -45,7 +43,7 @@ class Info:
         cfg, policy = self.deps.config, await self.deps.policy.current()
         text = t(
             "privacy",
-            summary=POLICY_SUMMARY,
+            summary=t("policy.summary"),
             recipients=recipient_lines(cfg, moderated=self.deps.moderator is not None),
             contact=cfg.privacy_contact,
             policy=cfg.policy_url or "↓",
@@ -61,16 +59,18 @@ class Info:
             buttons += ((Button(t("privacy.full_policy"), "privacy:policy"),),)
         await channel.send(
             Reply(
-                t("privacy.purposes", purposes=PURPOSES) + "\n\n" + t("privacy.actions"),
+                t("privacy.purposes", purposes=t("privacy.purpose_list"))
+                + "\n\n"
+                + t("privacy.actions"),
                 buttons=buttons,
             )
         )
 
     async def send_policy(self, channel: Channel) -> None:
-        """The full policy as a file, with the configured contact address filled in."""
+        """The full policy as a file, in the person's language, with the configured contact
+        address filled in."""
         cfg, policy = self.deps.config, await self.deps.policy.current()
-        text = resources.files("handlers").joinpath("privacy_policy.txt").read_text("utf-8")
-        text = text.replace(_CONTACT_PLACEHOLDER, cfg.privacy_contact)
+        text = policy_text().replace(_CONTACT_PLACEHOLDER, cfg.privacy_contact)
         document = Document(f"privacy-policy-{policy.version}.txt", text.encode("utf-8"))
         caption = t("privacy.policy_file_caption", version=policy.version)
         await channel.send(Reply(caption, document=document))

@@ -15,7 +15,7 @@ from handlers.deps import Deps
 from handlers.events import Button, Reply
 from handlers.memory import FACT_CHARS, MemoryKeeper
 from handlers.ports import Channel
-from handlers.texts import t
+from handlers.texts import day, t
 from storage.models import Account, Memory
 
 log = logging.getLogger("amigo.memory")
@@ -25,7 +25,7 @@ FORGET_BUTTONS = 10
 
 
 def fmt_day(value: datetime) -> str:
-    return value.strftime("%d %b %Y")
+    return day(value)
 
 
 class MemoryCommand:

@@ -3,6 +3,10 @@
 Before the Terms are accepted nothing about the person is stored: the passed age gate travels inside
 the "I accept" button as a signed timestamp. Only an under-18 answer leaves a trace, a keyed hash of the
 Telegram id, so the same account cannot simply tap again (P3.1).
+
+The language travels the same way: every onboarding button carries it right after its kind
+(`age:hi:yes`, `terms:hi:<token>`), the age gate and the Terms offer a one-tap switch, and the
+account is opened in the language the Terms were read in (the consent ledger records it).
 """
 
 from __future__ import annotations
@@ -12,12 +16,13 @@ import hmac
 import logging
 import unicodedata
 from collections import OrderedDict
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from handlers.deps import Deps
 from handlers.events import Button, ButtonPress, Reply, Sender, Text
 from handlers.ports import Channel
-from handlers.texts import POLICY_SUMMARY, t
+from handlers.texts import LANGUAGES, current_language, t
 from storage.models import Account, Companion, Purpose, Status
 
 log = logging.getLogger("amigo.onboarding")
@@ -38,6 +43,21 @@ _ZWJ = "\u200d"  # joins emoji such as 👩‍🚀; other format characters are 
 _BAD_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
 
 
+LANGUAGE_BUTTONS = frozenset({"age", "agelang", "terms", "tlang"})
+"""Onboarding buttons whose data carries a language (`kind:lang:...`)."""
+
+
+def language_in(data: str) -> str | None:
+    """The language an onboarding button carries, if any; the dispatcher speaks it."""
+    kind, _, rest = data.partition(":")
+    code = rest.partition(":")[0]
+    return code if kind in LANGUAGE_BUTTONS and code in LANGUAGES else None
+
+
+def _other_language() -> str:
+    return next(code for code in LANGUAGES if code != current_language())
+
+
 def _yes_no(prefix: str) -> tuple[tuple[Button, ...], ...]:
     return ((Button(t("consent.yes"), f"{prefix}:y"), Button(t("consent.no"), f"{prefix}:n")),)
 
@@ -45,8 +65,9 @@ def _yes_no(prefix: str) -> tuple[tuple[Button, ...], ...]:
 class Onboarding:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
-        # Which pre-Terms step a person is on, in memory only, so a stray text can point back.
-        self._pending: OrderedDict[int, str] = OrderedDict()
+        # Which pre-Terms step a person is on, and in which language, in memory only, so a stray
+        # text can point back.
+        self._pending: OrderedDict[int, tuple[str, str]] = OrderedDict()
 
     # -- entry points ----------------------------------------------------------------------------
 
@@ -63,7 +84,7 @@ class Onboarding:
             return
         await channel.send(Reply(t("onboarding.finish_first")))
         if account is None:
-            if self._pending.get(event.sender.tg_id) == "terms":
+            if self._pending.get(event.sender.tg_id, ("", ""))[0] == "terms":
                 await channel.send(self._terms_prompt(event.sender))
             else:
                 await self._ask_age(event.sender, channel)
@@ -74,10 +95,16 @@ class Onboarding:
         self, event: ButtonPress, account: Account | None, channel: Channel
     ) -> None:
         kind, _, value = event.data.partition(":")
+        if language_in(event.data) is not None:  # the language is already the one spoken
+            value = value.partition(":")[2]
         if kind == "age" and account is None:
             await self._on_age(event.sender, value == "yes", channel)
+        elif kind == "agelang" and account is None:
+            await self._ask_age(event.sender, channel, edit=True)
         elif kind == "terms" and account is None:
             await self._on_terms(event.sender, value, channel)
+        elif kind == "tlang" and account is None:
+            await self._switch_terms(event.sender, value, channel)
         elif account is None:
             await channel.send(Reply(t("onboarding.stale_button")))
             await self._ask_age(event.sender, channel)
@@ -113,10 +140,14 @@ class Onboarding:
 
     # -- age gate and terms ------------------------------------------------------------------------
 
-    async def _ask_age(self, sender: Sender, channel: Channel) -> None:
+    async def _ask_age(self, sender: Sender, channel: Channel, *, edit: bool = False) -> None:
         self._remember(sender.tg_id, "age")
-        buttons = ((Button(t("age.yes"), "age:yes"), Button(t("age.no"), "age:no")),)
-        await channel.send(Reply(t("age.ask"), buttons=buttons))
+        lang = current_language()
+        buttons = (
+            (Button(t("age.yes"), f"age:{lang}:yes"), Button(t("age.no"), f"age:{lang}:no")),
+            (Button(t("language.switch"), f"agelang:{_other_language()}"),),
+        )
+        await channel.send(Reply(t("age.ask"), buttons=buttons, edit=edit))
 
     async def _on_age(self, sender: Sender, adult: bool, channel: Channel) -> None:
         if await self.deps.repo.is_minor_marked(sender.tg_id):
@@ -132,20 +163,30 @@ class Onboarding:
         await channel.send(Reply(t("age.answered_yes"), edit=True))
         await channel.send(self._terms_prompt(sender))
 
-    def _terms_prompt(self, sender: Sender) -> Reply:
+    def _terms_prompt(self, sender: Sender, token: str | None = None) -> Reply:
         cfg = self.deps.config
-        token = self._gate_token(sender.tg_id, int(self.deps.clock.now().timestamp()))
+        token = token or self._gate_token(sender.tg_id, int(self.deps.clock.now().timestamp()))
         text = t(
             "terms.ask",
-            summary=POLICY_SUMMARY,
+            summary=t("policy.summary"),
             contact=cfg.privacy_contact,
             policy=cfg.policy_url or t("policy.full_link_fallback"),
         )
+        lang = current_language()
         buttons = (
-            (Button(t("terms.accept"), f"terms:{token}"),),
-            (Button(t("terms.decline"), "terms:no"),),
+            (Button(t("terms.accept"), f"terms:{lang}:{token}"),),
+            (Button(t("terms.decline"), f"terms:{lang}:no"),),
+            (Button(t("language.switch"), f"tlang:{_other_language()}:{token}"),),
         )
         return Reply(text, buttons=buttons)
+
+    async def _switch_terms(self, sender: Sender, token: str, channel: Channel) -> None:
+        """The same Terms screen in the other language, still carrying the passed age gate."""
+        if self._check_gate_token(sender.tg_id, token) is None:
+            await channel.send(Reply(t("terms.expired")))
+            await self._ask_age(sender, channel)
+            return
+        await channel.send(replace(self._terms_prompt(sender, token), edit=True))
 
     async def _on_terms(self, sender: Sender, value: str, channel: Channel) -> None:
         if value == "no":
@@ -163,6 +204,7 @@ class Onboarding:
             sender.chat_id,
             policy_version=(await self.deps.policy.current()).version,
             age_confirmed_at=passed_at,
+            language=current_language(),
         )
         await self.deps.repo.set_step(account.id, TRAINING)
         await channel.send(Reply(t("terms.accepted"), edit=True))
@@ -185,8 +227,13 @@ class Onboarding:
             return None
         return datetime.fromtimestamp(at, UTC)
 
+    def pending_language(self, tg_id: int) -> str | None:
+        """The language a person without an account was last shown onboarding in."""
+        pending = self._pending.get(tg_id)
+        return pending[1] if pending else None
+
     def _remember(self, tg_id: int, step: str) -> None:
-        self._pending[tg_id] = step
+        self._pending[tg_id] = (step, current_language())
         self._pending.move_to_end(tg_id)
         while len(self._pending) > _PENDING_MAX:
             self._pending.popitem(last=False)
@@ -202,7 +249,9 @@ class Onboarding:
         self, account: Account, purpose: Purpose, granted: bool, channel: Channel
     ) -> None:
         repo, version = self.deps.repo, (await self.deps.policy.current()).version
-        await repo.record_consent(account.id, purpose, granted, version)
+        await repo.record_consent(
+            account.id, purpose, granted, version, language=current_language()
+        )
         answer = t("answer.yes" if granted else "answer.no")
         if purpose is Purpose.MODEL_IMPROVEMENT:
             await repo.set_step(account.id, MARKETING)

@@ -13,7 +13,7 @@ from handlers.deps import Deps
 from handlers.events import Button, Reply
 from handlers.ports import Channel
 from handlers.rights import Rights
-from handlers.texts import t
+from handlers.texts import current_language, t
 from storage.models import Account, Purpose
 
 log = logging.getLogger("amigo.policy")
@@ -48,7 +48,9 @@ class PolicyGate:
         version = (await self.deps.policy.current()).version
         withdrawn = await self.deps.repo.terms_withdrawn_at(account.id)
         if account.policy_version != version or withdrawn is not None:
-            await self.deps.repo.record_consent(account.id, Purpose.TERMS, True, version)
+            await self.deps.repo.record_consent(
+                account.id, Purpose.TERMS, True, version, language=current_language()
+            )
             await self.deps.repo.set_policy_version(account.id, version)
             log.info("policy.accepted", extra={"uid": account.id})
         # Accepting after a withdrawal cancels the erasure it scheduled: say so.

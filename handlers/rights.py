@@ -11,7 +11,7 @@ from handlers.deps import Deps
 from handlers.events import Button, Document, Reply
 from handlers.export import VERSION, compress_if_large, recipient_lines, write_export
 from handlers.ports import Channel
-from handlers.texts import t
+from handlers.texts import LANGUAGE_NAMES, current_language, day, moment, t
 from storage.models import AUTODELETE_CHOICES, Account, ConsentRecord, Purpose
 
 log = logging.getLogger("amigo.rights")
@@ -20,11 +20,11 @@ OPTIONAL = {"train": Purpose.MODEL_IMPROVEMENT, "mkt": Purpose.MARKETING}
 
 
 def fmt_day(value: datetime) -> str:
-    return value.strftime("%d %b %Y")
+    return day(value)
 
 
 def fmt_time(value: datetime) -> str:
-    return value.strftime("%d %b %Y, %H:%M UTC")
+    return moment(value)
 
 
 def latest(consents: Sequence[ConsentRecord]) -> dict[Purpose, ConsentRecord]:
@@ -85,6 +85,7 @@ class Rights:
                     summaries=summaries,
                     state=t("mydata.memory.on" if memory_on else "mydata.memory.off"),
                 ),
+                t("mydata.language", name=LANGUAGE_NAMES[account.language]),
                 t("mydata.consents", n=held.consents),
                 t("mydata.grievances", n=held.grievances),
                 t("mydata.nominee", state=t("mydata.set" if held.nominee else "mydata.not_set")),
@@ -167,7 +168,9 @@ class Rights:
     async def toggle(self, account: Account, key: str, channel: Channel) -> None:
         repo, version = self.deps.repo, (await self.deps.policy.current()).version
         if key == "terms":
-            await repo.record_consent(account.id, Purpose.TERMS, False, version)
+            await repo.record_consent(
+                account.id, Purpose.TERMS, False, version, language=current_language()
+            )
             await repo.set_policy_version(account.id, "")
             log.info("consent.terms_withdrawn", extra={"uid": account.id})
             await channel.send(await self.terms_withdrawn_notice(account))
@@ -177,7 +180,9 @@ class Rights:
             return
         state = latest(await repo.consents(account.id))
         granted = not (purpose in state and state[purpose].granted)
-        await repo.record_consent(account.id, purpose, granted, version)
+        await repo.record_consent(
+            account.id, purpose, granted, version, language=current_language()
+        )
         text = t(
             "consent.changed",
             purpose=t(f"purpose.{purpose}"),

@@ -33,15 +33,16 @@ from handlers.deletion import Deletion
 from handlers.deps import Deps
 from handlers.events import ButtonPress, Event, Media, Reply, Text
 from handlers.info import Info
+from handlers.language import Language
 from handlers.limits import Limiter
 from handlers.memory import MemoryKeeper
 from handlers.memory_command import MemoryCommand
-from handlers.onboarding import Onboarding
+from handlers.onboarding import Onboarding, language_in
 from handlers.personal import Personal
 from handlers.policy_gate import PolicyGate
 from handlers.ports import Channel
 from handlers.rights import Rights
-from handlers.texts import t
+from handlers.texts import speak, speaking, t
 from storage.base import AlreadyAccepted
 from storage.models import Account, Status
 
@@ -51,7 +52,9 @@ AccountHandler = Callable[[Account, str, Channel], Awaitable[None]]
 ReplyLane = Callable[[list[Accepted], Channel, int], Awaitable[None]]
 """Answers a closed burst (burst, channel, Telegram user id) in place of this process's own
 replying lane: with several workers on one database, handlers/shared_lane.py."""
-ONBOARDING_BUTTONS = frozenset({"age", "terms", "train", "mkt", "name", "gender", "tone"})
+ONBOARDING_BUTTONS = frozenset(
+    {"age", "agelang", "terms", "tlang", "train", "mkt", "name", "gender", "tone"}
+)
 BURST_CAP = 4
 """A burst is answered at most this many windows after its first text, so a steady typist is
 answered too."""
@@ -134,6 +137,7 @@ class Dispatcher:
         self.personal = Personal(deps)
         self.deletion = Deletion(deps)
         self.policy = PolicyGate(deps)
+        self.language = Language(deps)
         self.intake = UserLocks()  # every event, in order; never held while the model writes
         self.replying = UserLocks()  # one reply at a time per person, bursts in order
         self.burst_window = deps.config.burst_window_seconds
@@ -178,6 +182,7 @@ class Dispatcher:
             "delok": lambda a, v, ch: self.deletion.on_button(a, "delok", v, ch),
             "pol": lambda a, _, ch: self.policy.accept(a, ch),
             "mem": self.memory_command.on_button,
+            "lang": lambda a, v, ch: self.language.choose(a, v, ch),
             "cancel": lambda a, _, ch: self.personal.cancel(a, ch),
         }
 
@@ -190,6 +195,10 @@ class Dispatcher:
         `routed` is set when the event leaves the intake lane: a command or button is then done,
         a chat text accepted (so a caller feeding events one by one, the console, can go on and
         let texts form a burst)."""
+        with speaking(event.sender.language_code):  # until the person's own choice is known
+            await self._handle(event, channel, routed)
+
+    async def _handle(self, event: Event, channel: Channel, routed: asyncio.Event | None) -> None:
         arrived = asyncio.get_running_loop().time()
         event = storable(event)
         joined: tuple[_Burst, Accepted] | None = None
@@ -296,6 +305,12 @@ class Dispatcher:
             await channel.send(Reply(t("media.unsupported")))
             return None
         account = await self.deps.repo.find_account(event.sender.tg_id)
+        if account is not None:  # this event, and the reply to its burst, in their language
+            speak(account.language)
+        elif (isinstance(event, ButtonPress) and (chosen := language_in(event.data))) or (
+            chosen := self.onboarding.pending_language(event.sender.tg_id)
+        ) is not None:
+            speak(chosen)
         if isinstance(event, ButtonPress):
             await self._on_button(event, account, channel)
             return None
@@ -355,6 +370,8 @@ class Dispatcher:
         active = account is not None and account.status is Status.ACTIVE
         if name == "start":
             await self.onboarding.start(event.sender, account, channel)
+        elif name == "language":
+            await self.language.command(account, channel)
         elif name == "help":
             await self.info.help(channel)
         elif name == "privacy":

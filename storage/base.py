@@ -68,18 +68,37 @@ class Repository(Protocol):
     async def find_account(self, tg_id: int) -> Account | None: ...
 
     async def create_account(
-        self, tg_id: int, chat_id: int, *, policy_version: str, age_confirmed_at: datetime
+        self,
+        tg_id: int,
+        chat_id: int,
+        *,
+        policy_version: str,
+        age_confirmed_at: datetime,
+        language: str = "en",
     ) -> Account:
-        """Open an account after the age gate and Terms; records both in the consent ledger."""
+        """Open an account after the age gate and Terms; records both in the consent ledger,
+        with the language the person read them in."""
         ...
 
     async def set_step(self, user_id: int, step: str | None, *, activate: bool = False) -> None: ...
 
     async def record_consent(
-        self, user_id: int, purpose: Purpose, granted: bool, policy_version: str
+        self,
+        user_id: int,
+        purpose: Purpose,
+        granted: bool,
+        policy_version: str,
+        *,
+        language: str = "en",
     ) -> None: ...
 
     async def consents(self, user_id: int) -> Sequence[ConsentRecord]: ...
+
+    async def set_language(self, user_id: int, language: str) -> None: ...
+
+    async def language_of(self, user_id: int) -> str:
+        """The language the person reads the bot in ('en' for no such account)."""
+        ...
 
     async def set_companion(self, user_id: int, companion: Companion) -> None: ...
 

@@ -458,4 +458,16 @@ MIGRATIONS: list[tuple[int, str]] = [
         ALTER TABLE users ADD COLUMN reply_cursor INTEGER NOT NULL DEFAULT 0;
         """,
     ),
+    (
+        17,
+        """
+        -- The language the person reads the bot in ('en', 'hi'): chosen at the age gate or with
+        -- /language. Every consent-ledger row records the language of the screen it was given
+        -- on (DPDP s. 5(3): the notice in English or a language of the Eighth Schedule), and the
+        -- proof kept after erasure keeps it. Rows from before this spoke English.
+        ALTER TABLE users ADD COLUMN language TEXT NOT NULL DEFAULT 'en';
+        ALTER TABLE consents ADD COLUMN language TEXT NOT NULL DEFAULT 'en';
+        ALTER TABLE consent_proofs ADD COLUMN language TEXT NOT NULL DEFAULT 'en';
+        """,
+    ),
 ]

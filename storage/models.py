@@ -39,6 +39,8 @@ class Account:
     """Which typed answer the bot waits for (a name, a grievance...), so it is not sent to the LLM."""
     autodelete_days: int | None = None
     last_export_at: datetime | None = None
+    language: str = "en"
+    """The language the person reads the bot in (handlers/texts.LANGUAGES)."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ class ConsentRecord:
     granted: bool
     policy_version: str
     created_at: datetime
+    language: str = "en"
+    """The language of the screen the choice was made on."""
 
 
 PROFILE_FIELDS = ("display_name", "gender", "country", "time_zone")
@@ -251,6 +255,7 @@ class ConsentProof:
     policy_version: str
     at: datetime
     erased_at: datetime
+    language: str = "en"
 
 
 @dataclass(frozen=True)

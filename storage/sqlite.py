@@ -74,7 +74,13 @@ class SqlRepository(
         return _account(rows[0]) if rows else None
 
     async def create_account(
-        self, tg_id: int, chat_id: int, *, policy_version: str, age_confirmed_at: datetime
+        self,
+        tg_id: int,
+        chat_id: int,
+        *,
+        policy_version: str,
+        age_confirmed_at: datetime,
+        language: str = "en",
     ) -> Account:
         now = self._clock.now()
         data_key = self._vault.new_data_key()
@@ -82,7 +88,7 @@ class SqlRepository(
             user_id = await next_id(db, "users")
             await db.execute(
                 "INSERT INTO users (id, tg_ref, chat_enc, status, step, policy_version,"
-                " age_confirmed_at, created_at) VALUES (?, ?, x'', ?, NULL, ?, ?, ?)",
+                " age_confirmed_at, created_at, language) VALUES (?, ?, x'', ?, NULL, ?, ?, ?, ?)",
                 (
                     user_id,
                     self._vault.pseudonym("tg", tg_id),
@@ -90,6 +96,7 @@ class SqlRepository(
                     policy_version,
                     _ts(age_confirmed_at),
                     _ts(now),
+                    language,
                 ),
             )
             await db.execute(
@@ -102,9 +109,9 @@ class SqlRepository(
             await db.execute("INSERT INTO profiles (user_id) VALUES (?)", (user_id,))
             for purpose, at in ((Purpose.AGE_18_PLUS, age_confirmed_at), (Purpose.TERMS, now)):
                 await db.execute(
-                    "INSERT INTO consents (user_id, purpose, granted, policy_version, created_at)"
-                    " VALUES (?, ?, 1, ?, ?)",
-                    (user_id, purpose, policy_version, _ts(at)),
+                    "INSERT INTO consents (user_id, purpose, granted, policy_version, created_at,"
+                    " language) VALUES (?, ?, 1, ?, ?, ?)",
+                    (user_id, purpose, policy_version, _ts(at), language),
                 )
             await log_event(db, now, "account.created", user_id)
         log.info("account.created", extra={"uid": user_id})
@@ -123,16 +130,22 @@ class SqlRepository(
                 await db.execute("UPDATE users SET step = ? WHERE id = ?", (step, user_id))
 
     async def record_consent(
-        self, user_id: int, purpose: Purpose, granted: bool, policy_version: str
+        self,
+        user_id: int,
+        purpose: Purpose,
+        granted: bool,
+        policy_version: str,
+        *,
+        language: str = "en",
     ) -> None:
-        """A ledger row. For the Terms it also starts (withdrawn: the first time only, so the
-        erasure date told stays put) or cancels (given again) the erasure after the grace."""
+        """A ledger row, with the language of the screen it was given on. For the Terms it also
+        starts (withdrawn: the first time only, so the erasure date told stays put) or cancels (given again) the erasure after the grace."""
         now = _ts(self._clock.now())
         async with self.transaction() as db:
             await db.execute(
-                "INSERT INTO consents (user_id, purpose, granted, policy_version, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (user_id, purpose, int(granted), policy_version, now),
+                "INSERT INTO consents (user_id, purpose, granted, policy_version, created_at,"
+                " language) VALUES (?, ?, ?, ?, ?, ?)",
+                (user_id, purpose, int(granted), policy_version, now, language),
             )
             if purpose == Purpose.TERMS:
                 await db.execute(
@@ -143,11 +156,19 @@ class SqlRepository(
 
     async def consents(self, user_id: int) -> Sequence[ConsentRecord]:
         rows = await self._read(
-            "SELECT purpose, granted, policy_version, created_at FROM consents"
+            "SELECT purpose, granted, policy_version, created_at, language FROM consents"
             " WHERE user_id = ? ORDER BY id",
             (user_id,),
         )
-        return [ConsentRecord(Purpose(r[0]), bool(r[1]), r[2], _dt(r[3])) for r in rows]
+        return [ConsentRecord(Purpose(r[0]), bool(r[1]), r[2], _dt(r[3]), r[4]) for r in rows]
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        async with self.transaction() as db:
+            await db.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
+
+    async def language_of(self, user_id: int) -> str:
+        rows = await self._read("SELECT language FROM users WHERE id = ?", (user_id,))
+        return str(rows[0][0]) if rows else "en"
 
     # -- companion -------------------------------------------------------------------------------
 
@@ -252,7 +273,7 @@ class SqlRepository(
 
 _ACCOUNT_COLUMNS = (
     "id, status, step, policy_version, conversation_id, created_at,"
-    " awaiting, autodelete_days, last_export_at"
+    " awaiting, autodelete_days, last_export_at, language"
 )
 
 
@@ -267,6 +288,7 @@ def _account(row: Any) -> Account:
         awaiting=row[6],
         autodelete_days=row[7],
         last_export_at=_dt(row[8]) if row[8] else None,
+        language=row[9],
     )
 
 

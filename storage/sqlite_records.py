@@ -67,8 +67,9 @@ async def keep_consent_proof(db: Tx, user_id: int, erased_at: datetime) -> int:
     erasing transaction (while `users.tg_ref` is still the keyed hash); returns the rows kept."""
     cur = await db.execute(
         "INSERT INTO consent_proofs"
-        " (tg_ref, account_id, purpose, granted, policy_version, at, erased_at)"
-        " SELECT u.tg_ref, c.user_id, c.purpose, c.granted, c.policy_version, c.created_at, ?"
+        " (tg_ref, account_id, purpose, granted, policy_version, at, erased_at, language)"
+        " SELECT u.tg_ref, c.user_id, c.purpose, c.granted, c.policy_version, c.created_at, ?,"
+        " c.language"
         " FROM consents c JOIN users u ON u.id = c.user_id WHERE c.user_id = ? ORDER BY c.id",
         (ts(erased_at), user_id),
     )
@@ -108,8 +109,10 @@ class RecordsQueries(SqlBase):
 
     async def consent_proofs(self, tg_id: int) -> list[ConsentProof]:
         rows = await self._read(
-            "SELECT purpose, granted, policy_version, at, erased_at FROM consent_proofs"
+            "SELECT purpose, granted, policy_version, at, erased_at, language FROM consent_proofs"
             " WHERE tg_ref = ? ORDER BY id",
             (self._vault.pseudonym("tg", tg_id),),
         )
-        return [ConsentProof(Purpose(r[0]), bool(r[1]), r[2], dt(r[3]), dt(r[4])) for r in rows]
+        return [
+            ConsentProof(Purpose(r[0]), bool(r[1]), r[2], dt(r[3]), dt(r[4]), r[5]) for r in rows
+        ]

@@ -64,6 +64,7 @@ async def test_deleting_an_account_keeps_a_minimal_proof_of_consent_for_its_peri
         "policy_version",
         "at",
         "erased_at",
+        "language",
     ]
 
     clock.advance(days=SETTINGS.closed_account_grace_days + 1)  # the tombstone goes, proof stays

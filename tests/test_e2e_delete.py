@@ -152,7 +152,7 @@ async def test_this_conversation_deletes_only_it(
     done = await press_for_edit(tg, ALICE, confirm, t("delete.yes"))
 
     assert done.message_id == confirm.message_id and not done.buttons()
-    assert done.text.startswith("Deleted: 1 conversation(s), 4 message(s).")
+    assert done.text.startswith("Deleted: 1 conversation, 4 messages.")
     assert t("delete.telegram_note") in done.text and TELEGRAM_NOTE in done.text
     assert t("delete.goodbye") not in done.text
     assert holdings(db, alice) == minus(alice_before, conversations=1, messages=4)
@@ -203,7 +203,7 @@ async def test_an_earlier_conversation_deletes_only_it(
     assert scope_of(confirm.button_data(t("delete.yes"))) == f"delok:c{first}"
     done = await press_for_edit(tg, ALICE, confirm, t("delete.yes"))
 
-    assert done.text.startswith("Deleted: 1 conversation(s), 2 message(s).")
+    assert done.text.startswith("Deleted: 1 conversation, 2 messages.")
     assert t("delete.telegram_note") in done.text
     assert conversation_ids(db, alice) == [second, third]
     assert current_conversation(db, alice) == third
@@ -242,7 +242,7 @@ async def test_all_history_deletes_every_conversation_and_keeps_the_account(
     assert "account and settings stay" in confirm.text
     done = await press_for_edit(tg, ALICE, confirm, t("delete.yes"))
 
-    assert done.text.startswith("Deleted: 2 conversation(s), 6 message(s).")
+    assert done.text.startswith("Deleted: 2 conversations, 6 messages.")
     assert t("delete.telegram_note") in done.text
     assert holdings(db, alice) == minus(alice_before, conversations=2, messages=6)
     assert query(db, "SELECT status FROM users WHERE id = ?", (alice,)) == [("active",)]
@@ -287,15 +287,15 @@ async def test_whole_account_goes_payments_stay_detached_and_start_is_afresh(
     confirm = await ask(tg, ALICE, t("delete.account"))
     assert "2 messages" in confirm.text and "destroys your encryption key" in confirm.text
     assert t("delete.kept.will_stay") in confirm.text
-    assert "1 payment record(s): a payment token and the amount" in confirm.text
+    assert "1 payment record: a payment token and the amount" in confirm.text
     assert f"Kept {years} years from each payment" in confirm.text
-    assert "1 safety record(s)" in confirm.text and "Proof of your consents" in confirm.text
+    assert "1 safety record" in confirm.text and "Proof of your consents" in confirm.text
     done = await press_for_edit(tg, ALICE, confirm, t("delete.yes"))
 
-    assert done.text.startswith("Your account is deleted: 1 conversation(s), 2 message(s)")
+    assert done.text.startswith("Your account is deleted: 1 conversation, 2 messages")
     assert "encryption key is destroyed" in done.text
     assert t("delete.kept.stays") in done.text and f"Kept {years} years" in done.text
-    assert "1 payment record(s)" in done.text and "1 safety record(s)" in done.text
+    assert "1 payment record" in done.text and "1 safety record" in done.text
     assert t("delete.telegram_note") in done.text and t("delete.goodbye") in done.text
 
     # Nothing personal is left; the key is gone (B1); the payment stays, detached.
@@ -329,7 +329,7 @@ async def test_whole_account_goes_payments_stay_detached_and_start_is_afresh(
     assert "Meera" not in llm.requests[-1]["messages"][0]["content"]
     assert holdings(db, new_alice)["payments"] == 0
     confirm = await ask(tg, ALICE, t("delete.history"))
-    assert "1 conversations, 2 messages" in confirm.text
+    assert "1 conversation, 2 messages" in confirm.text
 
     await chat(tg, BOB, "bob carries on")
     assert user_contents(llm)[:2] == ["bob's diary", "echo: bob's diary"]
@@ -351,7 +351,7 @@ async def test_account_deleted_during_onboarding_says_exactly_what_is_kept(
     assert "0 messages" in confirm.text and "payment record" not in confirm.text
     done = await press_for_edit(tg, CAROL, confirm, t("delete.yes"))
 
-    assert done.text.startswith("Your account is deleted: 0 conversation(s), 0 message(s)")
+    assert done.text.startswith("Your account is deleted: 0 conversations, 0 messages")
     assert "payment record" not in done.text and "safety record" not in done.text
     assert "Proof of your consents" in done.text and "processing log" in done.text
     assert t("delete.telegram_note") in done.text

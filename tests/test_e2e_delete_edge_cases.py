@@ -268,7 +268,7 @@ async def test_delete_runs_while_a_reply_is_being_written_and_deletes_only_what_
     tg.press_button(ALICE, confirm.button_data(t("delete.yes")), message_id=confirm.message_id)
     edit = await tg.wait_for_call("editMessageText", after=mark)
     assert edit.message is not None
-    assert edit.message.text.startswith("Deleted: 0 conversation(s), 2 message(s).")
+    assert edit.message.text.startswith("Deleted: 0 conversations, 2 messages.")
     await tg.wait_for_message(ALICE, lambda m: m.text == "another slow answer", after=mark)
     replies = [c.message.text for c in tg.calls[mark:] if c.method == "sendMessage" and c.message]
     assert replies == ["another slow answer"]

@@ -252,9 +252,9 @@ async def test_export_holds_everything_held_and_matches_the_documented_format(
         msg, data = await export(tg, ALICE)
 
     assert re.fullmatch(r"amigo-export-\d{8}\.json", msg.document_name or "")
-    assert "format version 2" in msg.text
+    assert "format version 3" in msg.text
     assert_matches_documented_schema(data)
-    assert (data["format"], data["version"]) == ("amigo-export", 2)
+    assert (data["format"], data["version"]) == ("amigo-export", 3)
     assert list(data)[-1] == "conversations", "documented: conversations is the last key"
     assert CANARY in (msg.document_bytes or b"").decode("utf-8")
 

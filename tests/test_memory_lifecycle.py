@@ -302,7 +302,7 @@ async def test_export_holds_memories_and_summaries_as_derived_data(
     finally:
         path.unlink()
     assert_matches_documented_schema(data)
-    assert data["version"] == 2 and list(data)[-1] == "conversations"
+    assert data["version"] == 3 and list(data)[-1] == "conversations"
     assert data["profile"]["time_zone"] == "Asia/Kolkata"
     assert data["account"]["memory_enabled"] is True
     memories = data["derived"]["memories"]

@@ -28,7 +28,7 @@ from handlers import admin as admin_module
 from handlers.admin import Admin, AdminCommand
 from handlers.events import Reply
 from handlers.ports import Channel
-from handlers.texts import EN, PURPOSES
+from handlers.texts import t
 from safety import detect_distress
 from tests import canary, postgres
 from tests import db as stored
@@ -38,7 +38,11 @@ from tests.fakes import FakeOpenAI, FakeTelegram
 from tests.fakes.telegram import SentMessage
 
 DISTRESS = "I want to kill myself tonight"
-RESOURCES_OPENING = EN["safety.resources"].split("\n")[0]  # the safety reply's first line
+
+
+def resources_opening() -> str:
+    """The safety reply's first line."""
+    return t("safety.resources", lines="", emergency="").split("\n")[0]
 
 
 def rows(db: stored.Target, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
@@ -342,7 +346,8 @@ async def test_privacy_shows_every_purpose_of_the_policys_table(bot: Bot, tg: Fa
         for row in table
     }
     assert len(claimed) == len(table)  # one line per row, no line standing in for two
-    assert set(shown_purposes(PURPOSES)) <= set(shown)  # the catalogue's lines, all of them
+    catalogue_lines = shown_purposes(t("privacy.purpose_list"))
+    assert set(catalogue_lines) <= set(shown)  # the catalogue's lines, all of them
 
     row = table[2]
     name = max((n for n in shown if row.casefold().startswith(n.casefold() + " ")), key=len)
@@ -398,7 +403,7 @@ async def test_no_staff_command_shows_conversations_beyond_the_reviewed_window(
                 mark = tg.mark()
                 tg.send_text(ALICE_TG, text)
                 await tg.wait_for_message(
-                    ALICE_TG, lambda m: RESOURCES_OPENING in m.text, after=mark
+                    ALICE_TG, lambda m: resources_opening() in m.text, after=mark
                 )
                 await tg.wait_for_message(ALICE_TG, holding(needle), after=mark)
             else:
@@ -550,7 +555,7 @@ async def test_a_safety_record_holds_no_words_of_the_message(bot: Bot, tg: FakeT
     assert detect_distress(text) is not None
     mark = tg.mark()
     tg.send_text(user, text)
-    await tg.wait_for_message(user, lambda m: RESOURCES_OPENING in m.text, after=mark)
+    await tg.wait_for_message(user, lambda m: resources_opening() in m.text, after=mark)
     await tg.wait_for_message(user, lambda m: needle in m.text, after=mark)
     [(category, severity, message_id)] = rows(
         db, "SELECT category, severity, message_id FROM safety_records"
@@ -618,7 +623,7 @@ def helplines_toml(default_country: str, helplines: list[Helpline]) -> str:
 async def safety_reply(tg: FakeTelegram, user: int) -> SentMessage:
     mark = tg.mark()
     tg.send_text(user, DISTRESS)
-    return await tg.wait_for_message(user, lambda m: RESOURCES_OPENING in m.text, after=mark)
+    return await tg.wait_for_message(user, lambda m: resources_opening() in m.text, after=mark)
 
 
 @pytest.mark.promise("P14.1")

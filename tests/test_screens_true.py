@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bot.config import LLMSettings, is_example_address
-from handlers.texts import COMPLAIN, PURPOSES
+from handlers.texts import t
 from tests.conftest import MASTER_KEY, Bot, settings_for
 from tests.e2e import onboard, press, say
 from tests.fakes import FakeOpenAI, FakeTelegram
@@ -184,7 +184,7 @@ async def test_each_purpose_keeps_the_policys_basis_and_adds_its_dpdp_basis(
 ) -> None:
     _, screen = await privacy_screens(tg, ALICE)
     shown = [line for line in screen.text.splitlines() if line.startswith("• ")]
-    assert shown == PURPOSES.splitlines()
+    assert shown == t("privacy.purpose_list").splitlines()
     policy_bases = {
         "Providing the Service": "performance of contract / your consent",
         "Account management": "performance of contract",
@@ -208,7 +208,7 @@ async def test_each_purpose_keeps_the_policys_basis_and_adds_its_dpdp_basis(
 
 
 def names_the_board_after_the_grievance_route(text: str) -> bool:
-    return COMPLAIN in text and text.index("/grievance") < text.index(BOARD)
+    return t("policy.complain") in text and text.index("/grievance") < text.index(BOARD)
 
 
 async def test_every_notice_screen_names_the_board_after_the_grievance_route(
