@@ -180,20 +180,21 @@ class Admin:
         if reviewed is None or self.deps.clock.now() - reviewed > self.ban_window:
             raise BadArguments(t("admin.review_first", user=user_id))
         await self.deps.repo.set_banned(user_id, True)
-        await self.tell(user_id, t("admin.banned_notice", contact=self.deps.config.privacy_contact))
+        contact = self.deps.config.privacy_contact
+        await self.tell(user_id, lambda: t("admin.banned_notice", contact=contact))
         await channel.send(Reply(t("admin.done", what=f"u{user_id} banned")))
         return f"user={user_id} reason={reason.strip()}"
 
     async def _unban(self, role: str, args: str, channel: Channel) -> str:
         user_id = await self._known_user(args)
         await self.deps.repo.set_banned(user_id, False)
-        await self.tell(user_id, t("admin.unbanned_notice"))
+        await self.tell(user_id, lambda: t("admin.unbanned_notice"))
         await channel.send(Reply(t("admin.done", what=f"u{user_id} unbanned")))
         return f"user={user_id}"
 
     async def _minor(self, role: str, args: str, channel: Channel) -> str:
         user_id = await self._known_user(args)
-        await self.tell(user_id, t("admin.minor_notice"))
+        await self.tell(user_id, lambda: t("admin.minor_notice"))
         await self.deps.repo.mark_minor_account(user_id)
         deleted = await self.deps.repo.delete_account(user_id)
         await channel.send(Reply(t("admin.done", what=f"u{user_id} erased and blocked")))

@@ -76,7 +76,7 @@ async def ack(desk: Desk, role: str, args: str, channel: Channel) -> str:
         return f"ticket={g.ticket} user={g.user_id} unchanged={g.status}"
     told = await desk.tell(
         g.user_id,
-        t("admin.grievance_ack_notice", ticket=g.ticket, resolve=fmt_time(g.resolve_due)),
+        lambda: t("admin.grievance_ack_notice", ticket=g.ticket, resolve=fmt_time(g.resolve_due)),
     )
     await channel.send(Reply(t("admin.done", what=f"{g.ticket} acknowledged")))
     return f"ticket={g.ticket} user={g.user_id} told={told}"
@@ -92,8 +92,10 @@ async def reply(desk: Desk, role: str, args: str, channel: Channel) -> str:
     if deps.channels is None:
         raise BadArguments(t("admin.no_transport"))
     acknowledged = await deps.repo.acknowledge_grievance(g.id)
-    notice = t("admin.grievance_reply_notice", ticket=g.ticket, text=text.strip())
-    told = await desk.tell(g.user_id, notice)
+    answer = text.strip()
+    told = await desk.tell(
+        g.user_id, lambda: t("admin.grievance_reply_notice", ticket=g.ticket, text=answer)
+    )
     what = f"reply to {g.ticket} sent" if told else f"u{g.user_id} can't be reached"
     await channel.send(Reply(t("admin.done", what=what)))
     return (
@@ -111,7 +113,7 @@ async def resolve(desk: Desk, role: str, args: str, channel: Channel) -> str:
         return f"ticket={g.ticket} user={g.user_id} unchanged={g.status}"
     contact = deps.config.privacy_contact
     told = await desk.tell(
-        g.user_id, t("admin.grievance_resolved_notice", ticket=g.ticket, contact=contact)
+        g.user_id, lambda: t("admin.grievance_resolved_notice", ticket=g.ticket, contact=contact)
     )
     await channel.send(Reply(t("admin.done", what=f"{g.ticket} resolved")))
     return f"ticket={g.ticket} user={g.user_id} told={told}"

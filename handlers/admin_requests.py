@@ -25,8 +25,8 @@ from handlers.events import Reply
 from handlers.export import VERSION
 from handlers.ports import Channel
 from handlers.rights import fmt_time, send_export
-from handlers.staff import OWNER, BadArguments, Desk, parse_ref
-from handlers.texts import t
+from handlers.staff import OWNER, BadArguments, Desk, Say, parse_ref
+from handlers.texts import speaking, t
 from storage.models import Account, Status
 
 log = logging.getLogger("amigo.admin.requests")
@@ -70,7 +70,9 @@ async def find(desk: Desk, role: str, args: str, channel: Channel) -> str:
         await channel.send(Reply(t("requests.not_found_minor" if marked else "requests.not_found")))
         return f"user=none minor_marker={marked} reason={reason}"
     contact = deps.config.privacy_contact
-    told = await desk.tell(account.id, t("requests.find_notice", reason=reason, contact=contact))
+    told = await desk.tell(
+        account.id, lambda: t("requests.find_notice", reason=reason, contact=contact)
+    )
     await channel.send(Reply(t("requests.found", user=account.id, status=account.status)))
     log.info("requests.find", extra={"uid": account.id})
     return f"user={account.id} status={account.status} told={told} reason={reason}"
@@ -91,7 +93,7 @@ async def export_for(desk: Desk, role: str, args: str, channel: Channel) -> str:
             raise BadArguments(t("requests.owner_only_email"))
         await deps.repo.record_staff_access(account.id, role, "support")
         told = await desk.tell(
-            account.id, t("requests.export_email_notice", reason=reason, contact=contact)
+            account.id, lambda: t("requests.export_email_notice", reason=reason, contact=contact)
         )
         head = t("requests.export_here", user=account.id, basis="by verified e-mail")
         delivered = await send_export(deps, account, channel, head)
@@ -100,7 +102,8 @@ async def export_for(desk: Desk, role: str, args: str, channel: Channel) -> str:
         chat = await deps.repo.chat_of(account.id)
         if chat is None or deps.channels is None:
             raise BadArguments(t("requests.unreachable", user=account.id))
-        caption = t("requests.export_caption", version=VERSION, reason=reason, contact=contact)
+        with speaking(account.language):
+            caption = t("requests.export_caption", version=VERSION, reason=reason, contact=contact)
         delivered = told = await send_export(deps, account, deps.channels(chat), caption)
         where = "chat"
     if delivered:  # the processing log (Rule 6); the person's own allowance is untouched
@@ -122,8 +125,13 @@ async def erase_for(desk: Desk, role: str, args: str, channel: Channel) -> str:
     account = await open_account(desk.deps, ref)
     reason = need_reason(rest)
     contact = desk.deps.config.privacy_contact
-    notice = t("requests.erase_notice", reason=reason, contact=contact)
-    return await _erase(desk, account, notice, channel, f"reason={reason}")
+    return await _erase(
+        desk,
+        account,
+        lambda: t("requests.erase_notice", reason=reason, contact=contact),
+        channel,
+        f"reason={reason}",
+    )
 
 
 async def nominee(desk: Desk, role: str, args: str, channel: Channel) -> str:
@@ -144,13 +152,16 @@ async def nominee(desk: Desk, role: str, args: str, channel: Channel) -> str:
     if held is None:
         raise BadArguments(t("requests.no_nominee", user=account.id))
     contact = deps.config.privacy_contact
-    notice = t(
-        "requests.nominee_notice",
-        grounds=t("requests.nominee_grounds", basis=basis) if basis else "",
-        action=t(f"requests.nominee_action.{action}"),
-        reason=reason,
-        contact=contact,
-    )
+
+    def notice() -> str:
+        return t(
+            "requests.nominee_notice",
+            grounds=t("requests.nominee_grounds", basis=basis) if basis else "",
+            action=t(f"requests.nominee_action.{action}"),
+            reason=reason,
+            contact=contact,
+        )
+
     if action == "erase":
         audit = f"action=erase basis={basis} reason={reason}"
         return await _erase(desk, account, notice, channel, audit)
@@ -198,7 +209,7 @@ async def unminor(desk: Desk, role: str, args: str, channel: Channel) -> str:
     return f"lifted=True told={told} reason={reason}"
 
 
-async def _erase(desk: Desk, account: Account, notice: str, channel: Channel, audit: str) -> str:
+async def _erase(desk: Desk, account: Account, notice: Say, channel: Channel, audit: str) -> str:
     """Tell the person (while their chat is still known), then the account deletion /delete uses."""
     told = await desk.tell(account.id, notice)
     deleted = await desk.deps.repo.delete_account(account.id)

@@ -17,6 +17,7 @@ Steps act on the newest breach unless `b2` follows the step.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -230,8 +231,10 @@ class BreachDesk:
         else:
             raise BadArguments(t("breach.send_whom"))
         self._complete(b)
-        notice = render_notice(b.notice)
-        detail = await self.broadcasts.start("breach", notice, channel, targets, breach=b.id)
+        # The fields, not the rendered text: each person gets the notice's framing in their
+        # language (handlers/broadcasts.py renders it per recipient).
+        fields = json.dumps({name: b.notice.get(name, "") for name in NOTICE_FIELDS})
+        detail = await self.broadcasts.start("breach", fields, channel, targets, breach=b.id)
         return f"targets={len(targets) or 'all'} {detail}"
 
     async def _intimated(self, b: Breach, body: str, channel: Channel) -> str:

@@ -7,15 +7,17 @@ nobody ever gets the same broadcast twice (P9.6, P12.4).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 from collections.abc import Coroutine, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from handlers.deps import Deps
 from handlers.events import Reply
 from handlers.ports import Channel
-from handlers.staff import OWNER, BadArguments, Tell
+from handlers.staff import OWNER, BadArguments, Say, Tell
 from handlers.texts import t
 from storage.models import Broadcast, BroadcastKind
 
@@ -107,7 +109,7 @@ class Broadcasts:
         if b.id in self._running:
             return
         self._running.add(b.id)
-        repo, text = self.deps.repo, self._notice(b)
+        repo, text = self.deps.repo, partial(self._notice, b)
         sent = failed = 0
         try:
             while batch := await repo.broadcast_recipients(b.id, b.kind, BROADCAST_BATCH):
@@ -141,7 +143,7 @@ class Broadcasts:
         finally:
             self._running.discard(b.id)
 
-    async def _send_one(self, user_id: int, text: str) -> bool:
+    async def _send_one(self, user_id: int, text: Say) -> bool:
         try:
             return await self.tell(user_id, text)
         except Exception as exc:  # one unreachable user never stops a broadcast
@@ -151,6 +153,11 @@ class Broadcasts:
             return False
 
     def _notice(self, b: Broadcast) -> str:
+        """The words one recipient gets, in their language (`tell` sets it)."""
+        if b.kind == "breach" and b.body.startswith(
+            "{"
+        ):  # the notice's fields (handlers/breach.py)
+            return t("breach.notice", **json.loads(b.body))
         return t(BROADCAST_TEXTS[b.kind], text=b.body, contact=self.deps.config.privacy_contact)
 
     def _owner_channels(self) -> list[Channel]:

@@ -26,7 +26,7 @@ from handlers.chat import CLAIM_FOR, Accepted, claim_for
 from handlers.events import Reply
 from handlers.ports import Channel
 from handlers.router import Dispatcher
-from handlers.texts import t
+from handlers.texts import current_language, speak, speaking, t
 from safety import Distress
 from storage.base import Unanswered
 
@@ -55,6 +55,8 @@ class _Person:
     told_away: bool = False
     told_too_old: bool = False
     waiting: list[Unanswered] = field(default_factory=list)
+    speaks: bool = False
+    """Whether `t()` already speaks the person's language (else read with their first message)."""
 
 
 class Recovery:
@@ -131,12 +133,19 @@ class Recovery:
         ids: list[int],
         expired_by: datetime,
         known: Mapping[int, Distress | None] | None = None,
+        *,
+        in_language: bool = False,
     ) -> None:
         """Claim and answer one person's messages `ids` (oldest first) whose claims ended before
         `expired_by`; the caller holds their replying lane (and, with several workers, their
         lease: handlers/shared_lane.py). `known`: the safety check of those just accepted here,
-        by message id, so it is not run (nor a moderation endpoint asked) twice."""
-        person = _Person(channel, expired_by, known or {})
+        by message id, so it is not run (nor a moderation endpoint asked) twice. `in_language`:
+        the caller already speaks the person's language (an event of theirs)."""
+        person = _Person(channel, expired_by, known or {}, speaks=in_language)
+        with speaking(current_language()):  # the person's, once read, for this call only
+            await self._answer_messages(person, ids)
+
+    async def _answer_messages(self, person: _Person, ids: list[int]) -> None:
         merge = self.deps.config.burst_window_seconds > 0
         message_id = ids[0]
         try:
@@ -159,6 +168,9 @@ class Recovery:
         if message is None:
             self.outcomes["skipped"] += 1  # answered meanwhile, or another worker holds it
             return
+        if not person.speaks:
+            speak(await repo.language_of(message.user_id))
+            person.speaks = True
         waiting = person.waiting
         if waiting and waiting[-1].conversation_id != message.conversation_id:
             await self._answer(person)  # a burst never spans two conversations

@@ -40,7 +40,9 @@ class SharedLane:
         """The router's replying lane: `burst` is accepted; answer it and whatever else of the
         person's is waiting, unless another worker is answering them (then it answers these)."""
         known = {item.message.id: item.distress for item in burst}
-        await self.answer_person(burst[0].message.user_id, tg_id, channel, known=known)
+        await self.answer_person(
+            burst[0].message.user_id, tg_id, channel, known=known, in_language=True
+        )
 
     async def answer_person(
         self,
@@ -50,6 +52,7 @@ class SharedLane:
         *,
         retry: bool = False,
         known: Mapping[int, Distress | None] | None = None,
+        in_language: bool = False,
     ) -> int:
         """Answer the person's accepted messages while holding their lease; the number handled.
 
@@ -69,7 +72,9 @@ class SharedLane:
                         after = ids[-1]
                         await repo.set_reply_cursor(user_id, after)
                         # One reply each, or one to a burst's newest (burst_window_seconds).
-                        await self.recovery.answer_messages(channel, ids, self._any_claim(), known)
+                        await self.recovery.answer_messages(
+                            channel, ids, self._any_claim(), known, in_language=in_language
+                        )
                         handled += len(ids)
                         left = await repo.unanswered_of(user_id, after=ids[0] - 1)
                         await self._park_failed([m for m in left if m <= after])

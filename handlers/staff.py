@@ -10,12 +10,15 @@ from typing import Protocol
 
 from handlers.deps import Deps
 from handlers.events import Reply
-from handlers.texts import t
+from handlers.texts import speaking, t
 
 OWNER, REVIEWER, SUPPORT = "owner", "reviewer", "support"
 ALL = (OWNER, REVIEWER, SUPPORT)
 
-Tell = Callable[[int, str], Awaitable[bool]]
+Say = Callable[[], str]
+"""Words not yet rendered (`lambda: t("key", ...)`): `tell` renders them in the recipient's
+language, which is not the staff member's who sent them."""
+Tell = Callable[[int, Say], Awaitable[bool]]
 """Tell a user (by user id) something in their own chat; False when they can't be reached."""
 
 
@@ -44,11 +47,13 @@ def parse_ref(text: str, kind: str) -> int:
     return int(value)
 
 
-async def tell(deps: Deps, user_id: int, text: str) -> bool:
-    """Tell a user something in their own chat (their chat id is sealed at rest); False when
-    they can't be reached (no chat, or no transport)."""
+async def tell(deps: Deps, user_id: int, say: Say) -> bool:
+    """Tell a user something in their own chat (their chat id is sealed at rest), in their
+    language; False when they can't be reached (no chat, or no transport)."""
     chat = await deps.repo.chat_of(user_id)
     if chat is None or deps.channels is None:
         return False
+    with speaking(await deps.repo.language_of(user_id)):
+        text = say()
     await deps.channels(chat).send(Reply(text))
     return True
