@@ -16,7 +16,7 @@ OWNER, REVIEWER, SUPPORT = "owner", "reviewer", "support"
 ALL = (OWNER, REVIEWER, SUPPORT)
 
 Say = Callable[[], str]
-"""Words not yet rendered (`lambda: t("key", ...)`): `tell` renders them in the recipient's
+"""Words not yet rendered (`lambda: t(key, ...)`): `tell` renders them in the recipient's
 language, which is not the staff member's who sent them."""
 Tell = Callable[[int, Say], Awaitable[bool]]
 """Tell a user (by user id) something in their own chat; False when they can't be reached."""
