@@ -102,7 +102,7 @@ class Onboarding:
         elif kind == "agelang" and account is None:
             await self._ask_age(event.sender, channel, edit=True)
         elif kind == "terms" and account is None:
-            await self._on_terms(event.sender, value, channel)
+            await self._on_terms(event.sender, value, language_in(event.data), channel)
         elif kind == "tlang" and account is None:
             await self._switch_terms(event.sender, value, channel)
         elif account is None:
@@ -163,16 +163,20 @@ class Onboarding:
         await channel.send(Reply(t("age.answered_yes"), edit=True))
         await channel.send(self._terms_prompt(sender))
 
-    def _terms_prompt(self, sender: Sender, token: str | None = None) -> Reply:
+    def _terms_prompt(self, sender: Sender, at: int | None = None) -> Reply:
+        """The Terms in the current language. The "I accept" button carries the passed age gate
+        (`at`, default now) and this language, signed together: the account is opened, and the
+        consent ledger records, the language the Terms were really shown in."""
         cfg = self.deps.config
-        token = token or self._gate_token(sender.tg_id, int(self.deps.clock.now().timestamp()))
+        lang = current_language()
+        at = int(self.deps.clock.now().timestamp()) if at is None else at
+        token = self._gate_token(sender.tg_id, at, lang)
         text = t(
             "terms.ask",
             summary=t("policy.summary"),
             contact=cfg.privacy_contact,
             policy=cfg.policy_url or t("policy.full_link_fallback"),
         )
-        lang = current_language()
         buttons = (
             (Button(t("terms.accept"), f"terms:{lang}:{token}"),),
             (Button(t("terms.decline"), f"terms:{lang}:no"),),
@@ -182,18 +186,25 @@ class Onboarding:
 
     async def _switch_terms(self, sender: Sender, token: str, channel: Channel) -> None:
         """The same Terms screen in the other language, still carrying the passed age gate."""
-        if self._check_gate_token(sender.tg_id, token) is None:
+        shown = [self._check_gate_token(sender.tg_id, token, lang) for lang in LANGUAGES]
+        passed_at = next((at for at in shown if at is not None), None)
+        if passed_at is None:
             await channel.send(Reply(t("terms.expired")))
             await self._ask_age(sender, channel)
             return
-        await channel.send(replace(self._terms_prompt(sender, token), edit=True))
+        at = int(passed_at.timestamp())
+        await channel.send(replace(self._terms_prompt(sender, at), edit=True))
 
-    async def _on_terms(self, sender: Sender, value: str, channel: Channel) -> None:
+    async def _on_terms(
+        self, sender: Sender, value: str, language: str | None, channel: Channel
+    ) -> None:
+        """`language`: the one the button carries (signed with the gate), None on a button sent
+        before buttons carried one."""
         if value == "no":
             self._pending.pop(sender.tg_id, None)
             await channel.send(Reply(t("terms.declined"), edit=True))
             return
-        passed_at = self._check_gate_token(sender.tg_id, value)
+        passed_at = self._check_gate_token(sender.tg_id, value, language)
         if passed_at is None or await self.deps.repo.is_minor_marked(sender.tg_id):
             await channel.send(Reply(t("terms.expired")))
             await self._ask_age(sender, channel)
@@ -210,18 +221,19 @@ class Onboarding:
         await channel.send(Reply(t("terms.accepted"), edit=True))
         await channel.send(Reply(t("consent.training.ask"), buttons=_yes_no("train")))
 
-    def _gate_token(self, tg_id: int, at: int) -> str:
+    def _gate_token(self, tg_id: int, at: int, language: str | None) -> str:
         stamp = _b36(at)
-        mac = base64.urlsafe_b64encode(self.deps.sign(f"gate:{tg_id}:{stamp}")[:9]).decode()
+        signed = f"gate:{tg_id}:{stamp}" + (f":{language}" if language else "")
+        mac = base64.urlsafe_b64encode(self.deps.sign(signed)[:9]).decode()
         return f"{stamp}.{mac}"
 
-    def _check_gate_token(self, tg_id: int, token: str) -> datetime | None:
+    def _check_gate_token(self, tg_id: int, token: str, language: str | None) -> datetime | None:
         stamp, _, _mac = token.partition(".")
         try:
             at = int(stamp, 36)
         except ValueError:
             return None
-        if not hmac.compare_digest(self._gate_token(tg_id, at), token):
+        if not hmac.compare_digest(self._gate_token(tg_id, at, language), token):
             return None
         if not 0 <= self.deps.clock.now().timestamp() - at <= GATE_TTL_SECONDS:
             return None

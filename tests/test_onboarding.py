@@ -139,6 +139,27 @@ async def test_forged_or_expired_gate_token_is_refused(
     assert "expired" in " ".join(ch.texts[-2:])
 
 
+@pytest.mark.promise("D5.3")
+async def test_the_terms_language_is_signed_so_the_ledger_records_the_one_shown(
+    dispatcher: Dispatcher, repo: SqliteRepository
+) -> None:
+    """The Terms shown in Hindi: a button edited to claim English is refused, the real one opens
+    the account in Hindi, and both ledger rows (18+, Terms) say so."""
+    ch = RecordingChannel()
+    hindi = Sender(3003, 3003, language_code="hi-IN")
+    await say(dispatcher, ch, "/start", hindi)
+    await press(dispatcher, ch, ch.button("age:hi:yes"), hindi)
+    accept = ch.button("terms:hi:")
+    await press(dispatcher, ch, accept.replace("terms:hi:", "terms:en:"), hindi)
+    assert await repo.find_account(hindi.tg_id) is None
+    await say(dispatcher, ch, "/start", hindi)
+    await press(dispatcher, ch, ch.button("age:hi:yes"), hindi)
+    await press(dispatcher, ch, ch.button("terms:hi:"), hindi)
+    account = await repo.find_account(hindi.tg_id)
+    assert account is not None and account.language == "hi"
+    assert [c.language for c in await repo.consents(account.id)] == ["hi", "hi"]
+
+
 async def test_declining_terms_stores_nothing(
     dispatcher: Dispatcher, repo: SqliteRepository
 ) -> None:
