@@ -37,13 +37,21 @@ from bot.telegram_adapter import (
     register_commands,
     telegram_handlers,
 )
+from bot.telegram_payments import TelegramPayments
 from bot.tokens import make_counter
 from bot.webhook import running_webhook, webhook_secret
 from core.clock import Clock, SystemClock
 from handlers.breach import owner_reminder
-from handlers.deps import Deps, HandlerConfig, HelplineInfo, MemoryConfig, WorkersConfig
+from handlers.deps import (
+    Deps,
+    HandlerConfig,
+    HelplineInfo,
+    MemoryConfig,
+    PlusConfig,
+    WorkersConfig,
+)
 from handlers.limits import Limits, LimitStore
-from handlers.ports import Channel, ChatModel
+from handlers.ports import Channel, ChatModel, Payments
 from handlers.recovery import Recovery, RecoveryConfig
 from handlers.router import Dispatcher
 from handlers.shared_lane import SharedLane
@@ -190,6 +198,7 @@ def handler_config(settings: Settings, workers: WorkersConfig | None = None) -> 
         consent_proof_days=settings.retention.consent_proof_days,
         processing_log_days=settings.retention.processing_log_days,
         memory=MemoryConfig(**settings.memory.model_dump()),
+        plus=PlusConfig(**settings.plus.model_dump()),
         default_time_zone=settings.companion.default_time_zone,
         workers=workers,
     )
@@ -223,6 +232,7 @@ class Services:
         model: ChatModel | None = None,
         channels: Callable[[int], Channel] | None = None,
         metrics: Metrics | None = None,
+        payments: Payments | None = None,
     ) -> Services:
         clock = clock or SystemClock()
         warn_if_provider_unnamed(settings)
@@ -257,6 +267,7 @@ class Services:
             channels=channels,
             run_retention=lambda: run_retention(repo, settings.retention, clock.now()),
             limit_store=(limit_store := build_limit_store(settings, repo)),
+            payments=payments,
         )
         dispatcher = Dispatcher(deps)
         lane = None
@@ -317,7 +328,12 @@ def build_application(
         )
         services.append(
             await Services.open(
-                settings, secrets, clock=clock, channels=channels, metrics=data.metrics
+                settings,
+                secrets,
+                clock=clock,
+                channels=channels,
+                metrics=data.metrics,
+                payments=TelegramPayments(app.bot),
             )
         )
         data.dispatcher = services[0].dispatcher

@@ -356,6 +356,25 @@ class LimitsSettings(_Section):
     )
 
 
+class PlusSettings(_Section):
+    enabled: bool = Field(
+        True,
+        description="Offer Amigo Plus, a monthly subscription paid in Telegram Stars (/plus); "
+        "false = the free tier only.",
+    )
+    price_stars: int = Field(
+        250, ge=1, le=10_000, description="The price of 30 days of Plus, in Telegram Stars (XTR)."
+    )
+    daily_messages: int = Field(
+        0, ge=0, description="Messages per UTC day with Plus; 0 = no daily allowance."
+    )
+    memory_items: int = Field(
+        1000,
+        ge=0,
+        description="Memories kept with Plus (memory.max_items without it); 0 = as without.",
+    )
+
+
 class StaffMember(_Section):
     user_id: int = Field(description="The staff member's Telegram user id.")
     role: Literal["owner", "reviewer", "support"] = Field(description="What they may do.")
@@ -492,6 +511,7 @@ class Settings(_Section):
     backup: BackupSettings = BackupSettings()
     safety: SafetySettings = SafetySettings()
     limits: LimitsSettings = LimitsSettings()
+    plus: PlusSettings = PlusSettings()
     admin: AdminSettings = AdminSettings()
     companion: CompanionSettings = CompanionSettings()
     memory: MemorySettings = MemorySettings()

@@ -32,6 +32,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     ExtBot,
     MessageHandler,
+    PreCheckoutQueryHandler,
     filters,
 )
 
@@ -42,7 +43,17 @@ from bot.render import markdown_to_html, markdown_to_plain
 from bot.split import fit_utf16, split_markdown
 from bot.telegram_stream import DraftSupport, StreamingReplies
 from handlers.commands import COMMANDS
-from handlers.events import ButtonPress, ChatKind, Event, Media, Reply, Sender, Text
+from handlers.events import (
+    ButtonPress,
+    ChatKind,
+    Event,
+    Media,
+    Paid,
+    PreCheckout,
+    Reply,
+    Sender,
+    Text,
+)
 from handlers.router import Dispatcher
 from handlers.texts import ENGLISH, LANGUAGES, speaking, t
 
@@ -69,7 +80,9 @@ MEDIA_KINDS = (
 )
 
 
-ALLOWED_UPDATES = ["message", "callback_query", "channel_post"]
+ALLOWED_UPDATES = ["message", "callback_query", "channel_post", "pre_checkout_query"]
+PRE_CHECKOUT_SECONDS = 8.0
+"""Telegram cancels a payment whose pre-checkout query is not answered within 10 seconds."""
 
 
 @dataclass
@@ -122,6 +135,18 @@ def to_event(update: Update) -> Event | None:
     tg_id = message.from_user.id if message.from_user else message.chat.id
     code = message.from_user.language_code if message.from_user else None
     sender = Sender(tg_id, message.chat.id, kind, code)
+    if (paid := message.successful_payment) is not None:
+        return Paid(
+            sender,
+            paid.invoice_payload,
+            paid.currency,
+            paid.total_amount,
+            paid.telegram_payment_charge_id,
+            paid.provider_payment_charge_id or "",
+            paid.subscription_expiration_date,
+            first=bool(paid.is_first_recurring) or not paid.is_recurring,
+            update_id=update.update_id,
+        )
     if message.text is not None:
         return Text(sender, message.text, update.update_id)
     media = next((k for k in MEDIA_KINDS if getattr(message, k, None)), "other")
@@ -246,7 +271,12 @@ def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
         return None
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+            [
+                InlineKeyboardButton(b.label, url=b.url)
+                if b.url
+                else InlineKeyboardButton(b.label, callback_data=b.data)
+                for b in row
+            ]
             for row in reply.buttons
         ]
     )
@@ -260,6 +290,8 @@ def event_kind(event: Event | None) -> str:
         return "button"
     if isinstance(event, Media):
         return "media"
+    if isinstance(event, Paid):
+        return "payment"
     return "other"
 
 
@@ -304,6 +336,32 @@ async def on_update(update: Update, context: AmigoContext) -> None:
     await data.dispatcher.handle(event, channel, routed=data.routed.pop(update.update_id, None))
 
 
+async def on_pre_checkout(update: Update, context: AmigoContext) -> None:
+    """Telegram asks whether a payment may go ahead: answered at once, within its time limit."""
+    query, dispatcher = update.pre_checkout_query, context.bot_data.dispatcher
+    if query is None or dispatcher is None:
+        return
+    context.bot_data.metrics.update("pre_checkout")
+    user = query.from_user
+    event = PreCheckout(
+        Sender(user.id, user.id, language_code=user.language_code),
+        query.id,
+        query.invoice_payload,
+        query.currency,
+        query.total_amount,
+    )
+    try:
+        refusal = await asyncio.wait_for(dispatcher.pre_checkout(event), PRE_CHECKOUT_SECONDS)
+    except TimeoutError:
+        log.warning("payments.pre_checkout_slow")
+        with speaking(user.language_code):
+            refusal = t("error.generic")
+    try:
+        await query.answer(ok=refusal is None, error_message=refusal)
+    except TelegramError as exc:
+        log.warning("payments.pre_checkout_unanswered", extra={"error": type(exc).__name__})
+
+
 async def on_error(update: object, context: AmigoContext) -> None:
     """Errors PTB catches outside our handlers (network, polling): type only, never content."""
     error = context.error
@@ -323,6 +381,8 @@ def telegram_handlers() -> list[BaseHandler[Update, AmigoContext, None]]:
     private = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
     return [
         CallbackQueryHandler(on_update),  # inline buttons
+        PreCheckoutQueryHandler(on_pre_checkout),  # may this payment go ahead?
+        MessageHandler(private & filters.SUCCESSFUL_PAYMENT, on_update),  # Amigo Plus paid
         MessageHandler(filters.UpdateType.CHANNEL_POSTS, on_update),  # explains once, then quiet
         MessageHandler(filters.UpdateType.MESSAGE & filters.ChatType.GROUPS, on_update),  # likewise
         MessageHandler(private & filters.TEXT, on_update),  # commands and chat

@@ -20,11 +20,13 @@ from datetime import timedelta
 from functools import partial
 
 from handlers import admin_grievances as grievances
+from handlers import admin_payments as payments
 from handlers import admin_requests as requests
 from handlers.breach import BreachDesk
 from handlers.broadcasts import Broadcasts
 from handlers.deps import Deps
 from handlers.events import Reply, Text
+from handlers.payments import stop_renewal
 from handlers.ports import Channel
 from handlers.rights import fmt_time
 from handlers.staff import ALL, OWNER, REVIEWER, SUPPORT, BadArguments, Tell, parse_ref, tell
@@ -126,6 +128,15 @@ class Admin:
             grievances=s.open_grievances,
             retention=fmt_time(retention.started_at) if retention else t("admin.never"),
         )
+        plus = await self.deps.repo.plus_stats(self.deps.clock.now())
+        text += "\n" + t(
+            "admin.stats_plus",
+            subscribers=plus.subscribers,
+            renewing=plus.renewing,
+            paid=plus.stars_paid,
+            refunded=plus.stars_refunded,
+            payments=plus.payments,
+        )
         await channel.send(Reply(text))
         return ""
 
@@ -196,6 +207,7 @@ class Admin:
         user_id = await self._known_user(args)
         await self.tell(user_id, lambda: t("admin.minor_notice"))
         await self.deps.repo.mark_minor_account(user_id)
+        await stop_renewal(self.deps, user_id)
         deleted = await self.deps.repo.delete_account(user_id)
         await channel.send(Reply(t("admin.done", what=f"u{user_id} erased and blocked")))
         return f"user={user_id} messages={deleted.messages}"
@@ -345,6 +357,7 @@ ADMIN_TABLE: tuple[AdminCommand, ...] = (
         requests.nominee,
     ),
     AdminCommand("unminor", (OWNER,), "/unminor <telegram id> <reason>", requests.unminor),
+    AdminCommand("refund", (OWNER,), "/refund <u34> <charge id> <reason>", payments.refund),
     AdminCommand("broadcast", (OWNER,), "/broadcast <service|marketing> <text>", Admin._broadcast),
     AdminCommand(
         "breach",

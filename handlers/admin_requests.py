@@ -23,6 +23,7 @@ import logging
 from handlers.deps import Deps
 from handlers.events import Reply
 from handlers.export import VERSION
+from handlers.payments import stop_renewal
 from handlers.ports import Channel
 from handlers.rights import fmt_time, send_export
 from handlers.staff import OWNER, BadArguments, Desk, Say, parse_ref
@@ -212,6 +213,7 @@ async def unminor(desk: Desk, role: str, args: str, channel: Channel) -> str:
 async def _erase(desk: Desk, account: Account, notice: Say, channel: Channel, audit: str) -> str:
     """Tell the person (while their chat is still known), then the account deletion /delete uses."""
     told = await desk.tell(account.id, notice)
+    await stop_renewal(desk.deps, account.id)
     deleted = await desk.deps.repo.delete_account(account.id)
     text = t(
         "requests.erased",

@@ -31,6 +31,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("grievance", "cmd.grievance", "account"),
     CommandSpec("autodelete", "cmd.autodelete", "account"),
     CommandSpec("memory", "cmd.memory", "account"),
+    CommandSpec("plus", "cmd.plus", "account"),
+    CommandSpec("paysupport", "cmd.paysupport", "nothing"),
+    CommandSpec("terms", "cmd.terms", "nothing"),
     CommandSpec("language", "cmd.language", "nothing"),
     CommandSpec("cancel", "cmd.cancel", "account"),
 )

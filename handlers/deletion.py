@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from handlers.deps import Deps
 from handlers.events import Button, Reply
+from handlers.payments import stop_renewal
 from handlers.ports import Channel
 from handlers.rights import fmt_day
 from handlers.texts import t
@@ -128,6 +129,7 @@ class Deletion:
             pass
         elif scope == "acct":  # the whole account goes, by design: no bounds
             safety_kept = (await repo.inventory(account.id)).safety_records
+            await stop_renewal(self.deps, account.id)
             deleted = await repo.delete_account(account.id)
         elif scope == "all" and (await repo.inventory(account.id)).conversations:
             if not bounds:  # as above

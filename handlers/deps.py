@@ -9,7 +9,7 @@ from functools import cached_property
 from core.clock import Clock
 from handlers.limits import Limits, LimitStore
 from handlers.policy import CurrentPolicy
-from handlers.ports import Channel, ChatModel, Moderator, TokenCounter
+from handlers.ports import Channel, ChatModel, Moderator, Payments, TokenCounter
 from storage.base import Repository
 from storage.models import PolicyVersion
 
@@ -34,6 +34,16 @@ class MemoryConfig:
     max_items: int = 200
     budget_share: float = 0.25
     summaries_in_window: int = 3
+
+
+@dataclass(frozen=True)
+class PlusConfig:
+    """The plus.* settings (handlers/payments.py)."""
+
+    enabled: bool = True
+    price_stars: int = 250
+    daily_messages: int = 0
+    memory_items: int = 1000
 
 
 @dataclass(frozen=True)
@@ -85,6 +95,7 @@ class HandlerConfig:
     processing_log_days: int = 365
     """How long processing-log entries are kept (retention.processing_log_days)."""
     memory: MemoryConfig = field(default_factory=MemoryConfig)
+    plus: PlusConfig = field(default_factory=PlusConfig)
     default_time_zone: str = "Asia/Kolkata"
     """IANA zone when a person set none and their country gives none (companion.*)."""
     workers: WorkersConfig | None = None
@@ -107,6 +118,9 @@ class Deps:
     run_retention: Callable[[], Awaitable[Mapping[str, int]]] | None = None
     limit_store: LimitStore | None = None
     """Where the per-person limits live (bot/limit_stores.py); None: this process's memory."""
+    payments: Payments | None = None
+    """Telegram Stars invoices, renewals and refunds (bot/telegram_payments.py); None where the
+    transport takes no payments (the console)."""
 
     @cached_property
     def policy(self) -> CurrentPolicy:

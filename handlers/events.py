@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -57,13 +58,46 @@ class Media:
     update_id: int | None = None
 
 
-Event = Text | ButtonPress | Media
+@dataclass(frozen=True)
+class Paid:
+    """A successful payment, as Telegram reports it: the first of a subscription, or a renewal.
+    Only what a payment record may hold, and the payload the bot signed."""
+
+    sender: Sender
+    payload: str
+    currency: str
+    amount: int
+    telegram_charge_id: str
+    provider_charge_id: str
+    expires_at: datetime | None
+    """The end of the period paid for (a subscription's expiration date)."""
+    first: bool
+    update_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PreCheckout:
+    """Telegram asks whether a payment may go ahead; answered at once, not queued behind the
+    person's other events (Telegram waits 10 seconds at most)."""
+
+    sender: Sender
+    query_id: str
+    payload: str
+    currency: str
+    amount: int
+
+
+Event = Text | ButtonPress | Media | Paid
 
 
 @dataclass(frozen=True)
 class Button:
+    """A button under a message: `data` comes back as a ButtonPress; a `url` button (an invoice
+    link) opens the link instead."""
+
     label: str
-    data: str
+    data: str = ""
+    url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,17 @@ class Info:
             )
         )
 
+    async def plus_terms(self, channel: Channel) -> None:
+        """/terms: the terms of the paid service (Amigo Plus), with today's price."""
+        cfg = self.deps.config
+        text = t(
+            "plus.terms",
+            price=cfg.plus.price_stars,
+            contact=cfg.privacy_contact,
+            years=cfg.payment_records_years,
+        )
+        await channel.send(Reply(text))
+
     async def send_policy(self, channel: Channel) -> None:
         """The full policy as a file, in the person's language, with the configured contact
         address filled in."""

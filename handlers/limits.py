@@ -16,13 +16,13 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
 from core.clock import Clock
-from handlers.events import Reply
+from handlers.events import Button, Reply
 from handlers.texts import t
 from storage.base import Repository
 
@@ -198,9 +198,13 @@ class Limiter:
         *,
         store: LimitStore | None = None,
         pseudonym: Callable[[str], bytes] | None = None,
+        plus_allowance: Callable[[int], Awaitable[int | None]] | None = None,
     ) -> None:
         """`store`: memory by default. `pseudonym`: a keyed MAC (Deps.sign), required with a
-        shared store so that no Telegram id or text leaves the process (keys, digests)."""
+        shared store so that no Telegram id or text leaves the process (keys, digests).
+        `plus_allowance`: a person's daily allowance with Amigo Plus (0: none; None: no Plus),
+        asked only once the free allowance is used up; None where Plus is not offered."""
+        self.plus_allowance = plus_allowance
         self.limits = limits
         self.clock = clock
         self.repo = repo
@@ -245,6 +249,15 @@ class Limiter:
                 await self.repo.flag(user_id, "abuse.repeat", "low")
             return Reply(t("limits.repeat"))
         today = self.clock.now().date().isoformat()
-        if await self.repo.count_today(user_id, today) > self.limits.daily_messages:
+        sent = await self.repo.count_today(user_id, today)
+        if sent <= self.limits.daily_messages:
+            return None
+        if self.plus_allowance is None:
             return Reply(t("limits.daily", limit=self.limits.daily_messages))
-        return None
+        plus = await self.plus_allowance(user_id)
+        if plus is not None and (plus == 0 or sent <= plus):
+            return None
+        if plus is not None:  # Plus, and its allowance is used up too
+            return Reply(t("limits.daily", limit=plus))
+        text = t("limits.daily", limit=self.limits.daily_messages) + "\n\n" + t("plus.nudge")
+        return Reply(text, buttons=((Button(t("plus.nudge_button"), "plusc:offer"),),))

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from handlers.deps import Deps
+from handlers.payments import memory_limit
 from handlers.ports import ModelUnavailable, Turn
 from safety import detect_distress
 from safety.sensitive import is_sensitive
@@ -377,10 +378,10 @@ class MemoryKeeper:
         return outcome
 
     async def enforce_cap(self, user_id: int, keep: Sequence[int] = ()) -> int:
-        """Forget past `memory.max_items`: the least used oldest first, automatic ones before
+        """Forget past `memory.max_items` (plus.memory_items with Plus): the least used oldest first, automatic ones before
         those the person added; never those in `keep` (just added: not yet used, they would
         always go first). How many were forgotten."""
-        repo, limit = self.deps.repo, self.deps.config.memory.max_items
+        repo, limit = self.deps.repo, await memory_limit(self.deps, user_id)
         memories = await repo.memories(user_id)
         excess = len(memories) - limit
         if excess <= 0:

@@ -14,6 +14,7 @@ from datetime import datetime
 from handlers.deps import Deps
 from handlers.events import Button, Reply
 from handlers.memory import FACT_CHARS, MemoryKeeper
+from handlers.payments import memory_limit
 from handlers.ports import Channel
 from handlers.texts import day, t
 from storage.models import Account, Memory
@@ -86,7 +87,7 @@ class MemoryCommand:
             await self.show(account, channel)
 
     async def show(self, account: Account, channel: Channel) -> None:
-        repo, limit = self.deps.repo, self.deps.config.memory.max_items
+        repo, limit = self.deps.repo, await memory_limit(self.deps, account.id)
         memories = await repo.memories(account.id)
         on = await repo.memory_enabled(account.id)
         state = self._state(on)

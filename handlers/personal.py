@@ -61,6 +61,7 @@ class Personal:
             "companion.name": "companion.ask.name",
             "nominee": "nominee.ask",
             "grievance": "grievance.ask",
+            "grievance.payment": "paysupport",
         }
         prompt = t(prompts[what], **values)
         await channel.send(Reply(prompt, buttons=((Button(t("btn.cancel"), "cancel"),),)))
@@ -74,8 +75,9 @@ class Personal:
             await self._rename(account, text, channel)
         elif what == "nominee":
             await self._save_nominee(account, text, channel)
-        elif what == "grievance":
-            await self._open_grievance(account, text, channel)
+        elif what in ("grievance", "grievance.payment"):
+            category = "payment" if what == "grievance.payment" else "general"
+            await self._open_grievance(account, text, channel, category)
         else:
             await self.deps.repo.set_awaiting(account.id, None)
 
@@ -259,7 +261,24 @@ class Personal:
                 days=cfg.grievance_resolve_days,
             )
 
-    async def _open_grievance(self, account: Account, text: str, channel: Channel) -> None:
+    async def paysupport(self, account: Account, args: str, channel: Channel) -> None:
+        """/paysupport (Telegram expects it of every bot that takes payments): how to get help
+        and refunds, and the next text (or the arguments) opens a payment grievance."""
+        if args:
+            await self._open_grievance(account, args, channel, "payment")
+            return
+        cfg = self.deps.config
+        await self.await_text(
+            account,
+            "grievance.payment",
+            channel,
+            ack=cfg.grievance_ack_hours,
+            contact=cfg.privacy_contact,
+        )
+
+    async def _open_grievance(
+        self, account: Account, text: str, channel: Channel, category: str = "general"
+    ) -> None:
         cfg = self.deps.config
         text = text.strip()
         if not text or len(text) > GRIEVANCE_MAX:
@@ -272,6 +291,7 @@ class Personal:
             text,
             ack_within=timedelta(hours=cfg.grievance_ack_hours),
             resolve_within=timedelta(days=cfg.grievance_resolve_days),
+            category=category,
         )
         await self.deps.repo.set_awaiting(account.id, None)
         reply = t(

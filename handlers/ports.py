@@ -85,6 +85,30 @@ class TokenCounter(Protocol):
         ...
 
 
+class PaymentFailed(Exception):
+    """Telegram refused or did not answer a payment call. Carries no personal data."""
+
+
+class Payments(Protocol):
+    """Telegram Stars, as handlers/payments.py needs them (bot/telegram_payments.py)."""
+
+    async def invoice_link(
+        self, *, title: str, description: str, label: str, payload: str, stars: int
+    ) -> str:
+        """A link to pay a monthly (30-day) subscription of `stars` Telegram Stars; `payload`
+        comes back with the pre-checkout query and every payment."""
+        ...
+
+    async def set_renewal(self, tg_user_id: int, subscription_id: str, *, canceled: bool) -> None:
+        """Cancel (or allow again) the renewal of the subscription whose first payment is
+        `subscription_id`; the period paid for runs on."""
+        ...
+
+    async def refund(self, tg_user_id: int, telegram_charge_id: str) -> None:
+        """Give the Stars of one payment back."""
+        ...
+
+
 class Moderator(Protocol):
     """An optional second opinion on distress, such as an OpenAI-compatible moderation endpoint."""
 

@@ -31,13 +31,14 @@ from handlers.chat import Accepted, Chat
 from handlers.commands import COMMANDS
 from handlers.deletion import Deletion
 from handlers.deps import Deps
-from handlers.events import ButtonPress, Event, Media, Reply, Text
+from handlers.events import ButtonPress, Event, Media, Paid, PreCheckout, Reply, Text
 from handlers.info import Info
 from handlers.language import Language
 from handlers.limits import Limiter
 from handlers.memory import MemoryKeeper
 from handlers.memory_command import MemoryCommand
 from handlers.onboarding import Onboarding, language_in
+from handlers.payments import Plus
 from handlers.personal import Personal
 from handlers.policy_gate import PolicyGate
 from handlers.ports import Channel
@@ -138,13 +139,19 @@ class Dispatcher:
         self.deletion = Deletion(deps)
         self.policy = PolicyGate(deps)
         self.language = Language(deps)
+        self.plus = Plus(deps)
         self.intake = UserLocks()  # every event, in order; never held while the model writes
         self.replying = UserLocks()  # one reply at a time per person, bursts in order
         self.burst_window = deps.config.burst_window_seconds
         self._bursts: dict[int, _Burst] = {}  # by Telegram user id, as the locks
         self.reply_lane: ReplyLane | None = None  # set by the composition root for workers
         self.limiter = Limiter(
-            deps.config.limits, deps.clock, deps.repo, store=deps.limit_store, pseudonym=deps.sign
+            deps.config.limits,
+            deps.clock,
+            deps.repo,
+            store=deps.limit_store,
+            pseudonym=deps.sign,
+            plus_allowance=self.plus.daily_allowance if self.plus.available else None,
         )
         self.admin = Admin(
             deps,
@@ -167,6 +174,8 @@ class Dispatcher:
             "autodelete": lambda a, _, ch: self.rights.autodelete(a, ch),
             "cancel": lambda a, _, ch: self.personal.cancel(a, ch),
             "memory": self.memory_command.command,
+            "plus": lambda a, _, ch: self.plus.command(a, ch),
+            "paysupport": self.personal.paysupport,
         }
         # Buttons for people with an account, by the prefix of their data; (account, value, channel).
         self._account_buttons: dict[str, AccountHandler] = {
@@ -183,6 +192,7 @@ class Dispatcher:
             "pol": lambda a, _, ch: self.policy.accept(a, ch),
             "mem": self.memory_command.on_button,
             "lang": lambda a, v, ch: self.language.choose(a, v, ch),
+            "plusc": self.plus.on_button,
             "cancel": lambda a, _, ch: self.personal.cancel(a, ch),
         }
 
@@ -311,6 +321,9 @@ class Dispatcher:
             chosen := self.onboarding.pending_language(event.sender.tg_id)
         ) is not None:
             speak(chosen)
+        if isinstance(event, Paid):  # never limited: the money has moved
+            await self.plus.paid(event, account, channel)
+            return None
         if isinstance(event, ButtonPress):
             await self._on_button(event, account, channel)
             return None
@@ -372,6 +385,12 @@ class Dispatcher:
             await self.onboarding.start(event.sender, account, channel)
         elif name == "language":
             await self.language.command(account, channel)
+        elif name == "terms":
+            await self.info.plus_terms(channel)
+        elif name == "paysupport" and account is None:
+            await channel.send(
+                Reply(t("paysupport.no_account", contact=self.deps.config.privacy_contact))
+            )
         elif name == "help":
             await self.info.help(channel)
         elif name == "privacy":
@@ -385,6 +404,21 @@ class Dispatcher:
             await self.onboarding.on_text(event, account, channel)
         else:
             await self._account_commands[name](account, args, channel)
+
+    async def pre_checkout(self, event: PreCheckout) -> str | None:
+        """Telegram asks whether a payment may go ahead: None (yes) or why not. Answered at
+        once, outside the person's lanes (Telegram waits 10 seconds at most); it only reads."""
+        with speaking(event.sender.language_code):
+            account = await self.deps.repo.find_account(event.sender.tg_id)
+            if account is not None:
+                speak(account.language)
+            try:
+                return await self.plus.pre_checkout(event)
+            except Exception as exc:
+                log.error(
+                    "handler.failed", extra={"kind": "pre_checkout", "error": type(exc).__name__}
+                )
+                return t("error.generic")
 
     async def _new(self, account: Account, _args: str, channel: Channel) -> None:
         if await self.policy.allows_chat(account, channel):

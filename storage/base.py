@@ -30,8 +30,11 @@ from storage.models import (
     Inventory,
     JobRun,
     Memory,
+    NewPayment,
     Nominee,
     PaymentRecord,
+    PlusStats,
+    PlusStatus,
     PolicyVersion,
     ProcessingEvent,
     Profile,
@@ -93,6 +96,24 @@ class Repository(Protocol):
     ) -> None: ...
 
     async def consents(self, user_id: int) -> Sequence[ConsentRecord]: ...
+
+    # -- Amigo Plus (storage/sqlite_payments.py) ---------------------------------------------------
+
+    async def record_payment(self, user_id: int | None, payment: NewPayment) -> bool:
+        """Record a successful payment once; False when this charge was recorded before."""
+        ...
+
+    async def plus(self, user_id: int, now: datetime) -> PlusStatus | None:
+        """Plus now, from the paid and unrefunded records; None when free."""
+        ...
+
+    async def set_plus_canceled(self, user_id: int, canceled: bool) -> None: ...
+
+    async def refund_payment(self, user_id: int, telegram_charge_id: str) -> PaymentRecord | None:
+        """Mark the person's paid charge refunded; None when there is no such charge of theirs."""
+        ...
+
+    async def plus_stats(self, now: datetime) -> PlusStats: ...
 
     async def set_language(self, user_id: int, language: str) -> None: ...
 
@@ -193,7 +214,13 @@ class Repository(Protocol):
     async def remove_nominee(self, user_id: int) -> bool: ...
 
     async def open_grievance(
-        self, user_id: int, text: str, *, ack_within: timedelta, resolve_within: timedelta
+        self,
+        user_id: int,
+        text: str,
+        *,
+        ack_within: timedelta,
+        resolve_within: timedelta,
+        category: str = "general",
     ) -> Grievance: ...
 
     async def grievances(self, user_id: int) -> Sequence[Grievance]: ...

@@ -470,4 +470,23 @@ MIGRATIONS: list[tuple[int, str]] = [
         ALTER TABLE consent_proofs ADD COLUMN language TEXT NOT NULL DEFAULT 'en';
         """,
     ),
+    (
+        18,
+        """
+        -- Amigo Plus, a monthly subscription paid in Telegram Stars (handlers/payments.py). A
+        -- payment record holds only the charge ids, amount, currency, status, the period it pays
+        -- for and its dates; Plus is whatever paid, unrefunded record covers now. `subscription_id`
+        -- is the charge id of the subscription's first payment (what Telegram cancels by).
+        ALTER TABLE payments ADD COLUMN telegram_charge_id TEXT;
+        ALTER TABLE payments ADD COLUMN subscription_id TEXT;
+        ALTER TABLE payments ADD COLUMN period_end TEXT;
+        ALTER TABLE payments ADD COLUMN refunded_at TEXT;
+        CREATE UNIQUE INDEX payments_charge ON payments(telegram_charge_id);
+        CREATE INDEX payments_plus ON payments(user_id, period_end);
+        -- The person cancelled their subscription's renewal: Plus stays to the period's end.
+        ALTER TABLE users ADD COLUMN plus_canceled INTEGER NOT NULL DEFAULT 0;
+        -- A grievance's category: 'general', or 'payment' (/paysupport).
+        ALTER TABLE grievances ADD COLUMN category TEXT NOT NULL DEFAULT 'general';
+        """,
+    ),
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
@@ -97,6 +97,8 @@ class Grievance:
     created_at: datetime
     ack_due: datetime
     resolve_due: datetime
+    category: str = "general"
+    """'general', or 'payment' (/paysupport)."""
 
     @property
     def ticket(self) -> str:
@@ -127,11 +129,50 @@ class SafetyRecord:
 
 @dataclass(frozen=True)
 class PaymentRecord:
+    """A payment, as the policy allows (section 4.1): charge ids, amount, currency, status, the
+    period paid for and the dates. Never card or UPI details (Stars have none)."""
+
     provider_charge_id: str
     amount_minor: int
     currency: str
     status: str
     created_at: datetime
+    telegram_charge_id: str | None = None
+    period_end: datetime | None = None
+    refunded_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class NewPayment:
+    """A successful payment as Telegram reports it (handlers/payments.py)."""
+
+    telegram_charge_id: str
+    provider_charge_id: str
+    amount: int
+    currency: str
+    period_end: datetime
+    first: bool
+    """The first payment of a subscription (not a renewal)."""
+
+
+@dataclass(frozen=True)
+class PlusStatus:
+    """Amigo Plus, computed from the payment records and the clock."""
+
+    until: datetime
+    renews: bool
+    subscription_id: str
+
+
+@dataclass(frozen=True)
+class PlusStats:
+    """Aggregates only, for /stats: no person, no charge."""
+
+    subscribers: int
+    renewing: int
+    stars_paid: int
+    stars_refunded: int
+    payments: int
 
 
 @dataclass(frozen=True)
@@ -217,7 +258,7 @@ class Stats:
 class StaffGrievance(Grievance):
     """A grievance as the support queue sees it: whose it is, so a reply can reach them."""
 
-    user_id: int
+    user_id: int = field(kw_only=True)
     acknowledged_at: datetime | None = None
 
 

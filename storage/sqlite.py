@@ -31,6 +31,7 @@ from storage.sqlite_limits import LimitQueries
 from storage.sqlite_memory import MemoryQueries
 from storage.sqlite_memory_jobs import MemoryJobQueries
 from storage.sqlite_operator import OperatorQueries
+from storage.sqlite_payments import PaymentQueries
 from storage.sqlite_pipeline import PipelineQueries
 from storage.sqlite_records import RecordsQueries, log_event
 from storage.sqlite_requests import RequestQueries
@@ -55,6 +56,7 @@ class SqlRepository(
     RecordsQueries,
     LeaseQueries,
     LimitQueries,
+    PaymentQueries,
 ):
     """Every query of storage.base.Repository, for either backend: accounts, consent ledger,
     companion and conversations here, the rest in the mixins. Built as SqliteRepository or

@@ -18,7 +18,7 @@ from storage.sql_base import SqlBase, dt, inserted_id, ts
 OPEN_STATUSES = ("open", "acknowledged")
 
 _GRIEVANCE_COLUMNS = (
-    "id, body_enc, status, created_at, ack_due, resolve_due, user_id, acknowledged_at"
+    "id, body_enc, status, created_at, ack_due, resolve_due, user_id, acknowledged_at, category"
 )
 
 
@@ -94,6 +94,7 @@ class OperatorQueries(SqlBase):
             resolve_due=dt(r[5]),
             user_id=r[6],
             acknowledged_at=dt(r[7]) if r[7] else None,
+            category=r[8],
         )
 
     # -- broadcasts (P9.6, P12.4) ----------------------------------------------------------------

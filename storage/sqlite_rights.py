@@ -21,7 +21,6 @@ from storage.models import (
     Grievance,
     Inventory,
     Nominee,
-    PaymentRecord,
     Profile,
     SafetyRecord,
     StaffAccess,
@@ -119,25 +118,33 @@ class RightsQueries(RetentionQueries):
     # -- grievances ------------------------------------------------------------------------------
 
     async def open_grievance(
-        self, user_id: int, text: str, *, ack_within: timedelta, resolve_within: timedelta
+        self,
+        user_id: int,
+        text: str,
+        *,
+        ack_within: timedelta,
+        resolve_within: timedelta,
+        category: str = "general",
     ) -> Grievance:
         now = self._clock.now()
         body = await self._seal(user_id, "grievances.body", text)
         async with self.transaction() as db:
             grievance_id = await inserted_id(
                 db,
-                "INSERT INTO grievances (user_id, body_enc, created_at, ack_due, resolve_due)"
-                " VALUES (?, ?, ?, ?, ?) RETURNING id",
-                (user_id, body, ts(now), ts(now + ack_within), ts(now + resolve_within)),
+                "INSERT INTO grievances (user_id, body_enc, created_at, ack_due, resolve_due,"
+                " category) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                (user_id, body, ts(now), ts(now + ack_within), ts(now + resolve_within), category),
             )
             assert grievance_id is not None
         log.info("grievance.opened", extra={"uid": user_id, "grievance": grievance_id})
-        return Grievance(grievance_id, text, "open", now, now + ack_within, now + resolve_within)
+        return Grievance(
+            grievance_id, text, "open", now, now + ack_within, now + resolve_within, category
+        )
 
     async def grievances(self, user_id: int) -> Sequence[Grievance]:
         rows = await self._read(
-            "SELECT id, body_enc, status, created_at, ack_due, resolve_due FROM grievances"
-            " WHERE user_id = ? ORDER BY id",
+            "SELECT id, body_enc, status, created_at, ack_due, resolve_due, category"
+            " FROM grievances WHERE user_id = ? ORDER BY id",
             (user_id,),
         )
         return [
@@ -148,6 +155,7 @@ class RightsQueries(RetentionQueries):
                 dt(r[3]),
                 dt(r[4]),
                 dt(r[5]),
+                r[6],
             )
             for r in rows
         ]
@@ -236,14 +244,6 @@ class RightsQueries(RetentionQueries):
             (user_id,),
         )
         return [SafetyRecord(r[0], r[1], dt(r[2])) for r in rows]
-
-    async def payment_records(self, user_id: int) -> Sequence[PaymentRecord]:
-        rows = await self._read(
-            "SELECT provider_charge_id, amount_minor, currency, status, created_at FROM payments"
-            " WHERE user_id = ? ORDER BY id",
-            (user_id,),
-        )
-        return [PaymentRecord(r[0], r[1], r[2], r[3], dt(r[4])) for r in rows]
 
     async def messages_due_for_autodelete(self, now: datetime, limit: int = 1000) -> list[int]:
         """Ids of messages older than their owner's /autodelete setting (B5), oldest first."""

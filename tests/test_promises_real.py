@@ -190,6 +190,10 @@ PAYMENT_COLUMNS = {
     "currency",
     "status",
     "created_at",
+    "telegram_charge_id",  # Telegram's reference for a Stars payment
+    "subscription_id",  # the first payment's reference: what a renewal belongs to
+    "period_end",  # the end of the Amigo Plus period paid for
+    "refunded_at",
 }
 CARD_OR_UPI = re.compile(
     r"(^|_)(card|pan|cvv|cvc|upi|vpa|iban|ifsc|expiry|exp_month|exp_year|bank|account_number|"
@@ -243,9 +247,9 @@ async def test_payment_records_hold_only_a_token_and_limited_metadata(
 ) -> None:
     """The live schema after every migration (main and keys database or schema) has no
     place for card or UPI details, and a payment record comes back in /mydata and /export as
-    exactly the token and its metadata. No code path writes payment records yet (payments are not
-    built), so the record is written behind the code's back in the schema's own columns, as
-    storage's readers expect it. Control: a copy of the live database with a card column and a
+    exactly the token and its metadata. A record from another provider (INR, no Telegram charge)
+    is written behind the code's back in the schema's own columns, as storage's readers expect it;
+    Stars payments through the real flow are in tests/test_e2e_payments.py. Control: a copy of the live database with a card column and a
     UPI column added is caught by the same check."""
     user_tg = 1501
     db = Path(bot.settings.storage.database_path)
@@ -269,6 +273,9 @@ async def test_payment_records_hold_only_a_token_and_limited_metadata(
             "currency": "INR",
             "status": "paid",
             "created_at": records[0]["created_at"],
+            "telegram_charge_id": None,
+            "period_end": None,
+            "refunded_at": None,
         }
     ]
     assert str(records[0]["created_at"]).startswith("2026-01-02T03:04:05")

@@ -14,12 +14,15 @@ Deliberate differences from the real server (documented so tests are not misread
   answers it like an older server, 404 "Not Found: method not found".
 * Webhooks (``setWebhook``) accept any http(s) URL on loopback and never post beyond it;
   ``webhook_targets`` delivers to several workers round-robin, like a load balancer.
+* Payments are Telegram Stars only (``XTR``); see :mod:`.payments` for the flow and its
+  deliberate differences.
 * Any chat id is accepted; use :meth:`FakeTelegram.fail_always` with ``when=`` to simulate
   "bot was blocked by the user" for a particular chat.
 """
 
 from .html_mode import HtmlParseError, parse_telegram_html, utf16_len
 from .params import MAX_CAPTION_LENGTH, MAX_TEXT_LENGTH
+from .payments import PaymentResult, PreCheckout, StarCharge, StarInvoice, StarSubscription
 from .records import ApiError, Call, SentDraft, SentMessage, UploadedFile, WebhookDelivery
 from .server import FakeTelegram
 
@@ -30,8 +33,13 @@ __all__ = [
     "Call",
     "FakeTelegram",
     "HtmlParseError",
+    "PaymentResult",
+    "PreCheckout",
     "SentDraft",
     "SentMessage",
+    "StarCharge",
+    "StarInvoice",
+    "StarSubscription",
     "UploadedFile",
     "WebhookDelivery",
     "parse_telegram_html",

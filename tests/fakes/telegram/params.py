@@ -34,6 +34,14 @@ _STRING_FIELDS = frozenset(
         "secret_token",
         "business_connection_id",
         "message_effect_id",
+        "payload",
+        "currency",
+        "provider_token",
+        "provider_data",
+        "photo_url",
+        "pre_checkout_query_id",
+        "error_message",
+        "telegram_payment_charge_id",
     }
 )
 _INT_FIELDS = frozenset(
@@ -52,6 +60,8 @@ _INT_FIELDS = frozenset(
         "width",
         "height",
         "max_connections",
+        "subscription_period",
+        "max_tip_amount",
     }
 )
 _FLOAT_FIELDS = frozenset({"timeout"})
@@ -69,6 +79,8 @@ _JSON_FIELDS = frozenset(
         "message_ids",
         "menu_button",
         "reaction",
+        "prices",
+        "suggested_tip_amounts",
     }
 )
 _INT_RE = re.compile(r"-?[0-9]+")

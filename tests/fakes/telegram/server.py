@@ -1,7 +1,8 @@
 """The fake Bot API server itself: lifecycle, HTTP dispatch, and what tests inspect.
 
 ``FakeTelegram`` combines the mixins of its sibling modules (simulated users, Bot API
-methods, polling and failure injection) over the shared state in :mod:`.state`.
+methods, polling and failure injection, webhooks, Stars payments) over the shared state in
+:mod:`.state`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from aiohttp import web
 
 from .methods import _BUILTINS, BotMethodsMixin
 from .params import Handler, _normalize_params
+from .payments import _PAYMENT_METHODS, PaymentsMixin
 from .polling import PollingMixin
 from .records import (
     ApiError,
@@ -33,11 +35,12 @@ from .webhook import _WEBHOOK_METHODS, WebhookMixin
 _T = TypeVar("_T")
 
 
-class FakeTelegram(SimulatedUsersMixin, BotMethodsMixin, PollingMixin, WebhookMixin):
+class FakeTelegram(PaymentsMixin, SimulatedUsersMixin, BotMethodsMixin, PollingMixin, WebhookMixin):
     """A fake Bot API server on 127.0.0.1 that real PTB / aiogram clients can talk to.
 
     Use ``fake.base_url`` / ``fake.base_file_url`` with the client, simulate users with
-    :meth:`send_text` & co., and assert on ``fake.calls`` or with the ``wait_for_*`` helpers.
+    :meth:`send_text` & co. (Stars payments: :meth:`pay`, :meth:`renew`), and assert on
+    ``fake.calls`` or with the ``wait_for_*`` helpers.
     Stopping the server (``await fake.stop()``) makes the port refuse connections; ``start()``
     again re-binds the same port, to test outages and recovery.
     """
@@ -315,4 +318,8 @@ class FakeTelegram(SimulatedUsersMixin, BotMethodsMixin, PollingMixin, WebhookMi
         return method
 
 
-_METHODS: dict[str, Callable[[FakeTelegram, Call], Any]] = {**_BUILTINS, **_WEBHOOK_METHODS}
+_METHODS: dict[str, Callable[[FakeTelegram, Call], Any]] = {
+    **_BUILTINS,
+    **_WEBHOOK_METHODS,
+    **_PAYMENT_METHODS,
+}
