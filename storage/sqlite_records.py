@@ -33,6 +33,8 @@ EVENTS = frozenset(
         "backup.written",
         "backup.restored",
         "retention.run",
+        "payment.received",  # Amigo Plus: a first payment or a renewal (counts: first)
+        "payment.refunded",
     }
 )
 

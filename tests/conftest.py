@@ -61,6 +61,7 @@ NO_DATABASE = frozenset(
         "fake_openai",
         "fake_telegram_drafts",
         "fake_telegram_messages",
+        "fake_telegram_payments",
         "fake_telegram_server",
         "fake_telegram_webhook",
         "layers",
@@ -69,6 +70,7 @@ NO_DATABASE = frozenset(
         "safety",
         "safety_rules",
         "split",
+        "texts",
     ]
 )
 """Modules that never touch a database: the same on either backend, run once."""
