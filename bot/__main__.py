@@ -56,15 +56,15 @@ def main(argv: list[str] | None = None) -> int:
             if not secrets.telegram_bot_token:
                 print(NO_TOKEN, file=sys.stderr)
                 return 2
-            from bot.app import build_application, run_polling, run_webhook
+            from bot.app import build_bot
 
             configure_logging(settings.logging.level, settings.logging.format)
             with sole_process(settings.storage.database_path, settings.storage.url):
-                app = build_application(settings, secrets)
+                bot = build_bot(settings, secrets)
                 if settings.telegram.mode == "webhook":
-                    run_webhook(app, settings, secrets)
+                    bot.run_webhook()
                 else:
-                    run_polling(app, settings)
+                    bot.run_polling()
         elif args.command == "console":
             from bot.console import chat_in_terminal
 

@@ -32,6 +32,11 @@ class _Section(BaseModel):
 
 
 class TelegramSettings(_Section):
+    library: Literal["python-telegram-bot", "aiogram"] = Field(
+        "python-telegram-bot",
+        description="Which Telegram library speaks to the Bot API; users and the operator see "
+        "no difference (bot/ptb_adapter.py, bot/aiogram_adapter.py).",
+    )
     api_base_url: str = Field(
         "https://api.telegram.org",
         description="Bot API server; point it at a local Bot API server if you run one.",

@@ -12,8 +12,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TextIO
 
-from bot.app import Services, recovery_config
 from bot.config import Secrets, Settings
+from bot.services import Services, recovery_config
 from handlers.events import ButtonPress, Document, Reply, ReplyFormat, Sender, Text
 from handlers.ports import StreamResult
 from handlers.recovery import Recovery

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.app import master_key, open_repository, repository
 from bot.config import Secrets, Settings
 from bot.process_lock import database_lock
+from bot.services import master_key, open_repository, repository
 from core.clock import SystemClock
 from jobs.backup import run_backup
 from jobs.retention import run_retention

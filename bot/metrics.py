@@ -22,18 +22,6 @@ from prometheus_client import (
     ProcessCollector,
     generate_latest,
 )
-from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    Conflict,
-    EndPointNotFound,
-    Forbidden,
-    InvalidToken,
-    NetworkError,
-    RetryAfter,
-    TelegramError,
-    TimedOut,
-)
 
 from jobs.retention import CATEGORIES
 
@@ -42,7 +30,7 @@ log = logging.getLogger("amigo.metrics")
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 PURGE_KINDS = frozenset(CATEGORIES)
-UPDATE_KINDS = frozenset({"text", "command", "button", "media", "other"})
+UPDATE_KINDS = frozenset({"text", "command", "button", "media", "payment", "pre_checkout", "other"})
 MODEL_CALLS = frozenset({"complete", "stream"})
 MODEL_ERRORS = frozenset(
     {
@@ -56,18 +44,21 @@ MODEL_ERRORS = frozenset(
         "deadline",
     }
 )
-# Most specific first: BadRequest and TimedOut are NetworkErrors in python-telegram-bot.
-_TELEGRAM_ERRORS: tuple[tuple[type[TelegramError], str], ...] = (
-    (RetryAfter, "RetryAfter"),
-    (Forbidden, "Forbidden"),
-    (BadRequest, "BadRequest"),
-    (TimedOut, "TimedOut"),
-    (Conflict, "Conflict"),
-    (InvalidToken, "InvalidToken"),
-    (EndPointNotFound, "EndPointNotFound"),
-    (ChatMigrated, "ChatMigrated"),
-    (NetworkError, "NetworkError"),
+TELEGRAM_ERROR_KINDS = frozenset(
+    {
+        "RetryAfter",
+        "Forbidden",
+        "BadRequest",
+        "NotFound",
+        "TimedOut",
+        "Conflict",
+        "InvalidToken",
+        "EndPointNotFound",
+        "ChatMigrated",
+        "NetworkError",
+    }
 )
+"""Error classes counted by name, from bot/telegram_api.py or either library (the same names)."""
 LATENCY_BUCKETS = (0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120)
 WAITING_CAP = 10_000  # counting the backlog stays cheap however large it grows
 
@@ -82,9 +73,10 @@ class ScrapeSources:
 
 
 def telegram_error_kind(exc: BaseException) -> str:
-    for kind, name in _TELEGRAM_ERRORS:
-        if isinstance(exc, kind):
-            return name
+    """The most specific known class name in the error's ancestry ("other" if none)."""
+    for kind in type(exc).__mro__:
+        if kind.__name__ in TELEGRAM_ERROR_KINDS:
+            return kind.__name__
     return "other"
 
 

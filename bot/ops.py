@@ -11,26 +11,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Mapping
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
-from telegram.ext import Application
 
 from bot.config import ConfigError
 from bot.metrics import CONTENT_TYPE, WAITING_CAP, Metrics, ScrapeSources
-from bot.telegram_adapter import AmigoData
+from bot.runtime import Runtime
 from core.clock import Clock
 from jobs.retention import JOB as RETENTION
 from storage.base import Repository
 
 log = logging.getLogger("amigo.ops")
 
-AnyApplication = Application[Any, Any, Any, Any, Any, Any]
-Hook = Callable[[AnyApplication], Awaitable[None]]
 Health = Callable[[], Awaitable[dict[str, Any]]]
 BACKLOG_HORIZON = timedelta(days=36_500)  # claims end long before this: every accepted message
 
@@ -149,59 +146,29 @@ class Server:
         return f"http://{host}:{self.port}"
 
 
-def ops_for(app: AnyApplication) -> Ops:
-    """The ops endpoints of a bot whose services are open (after post_init)."""
-    data: AmigoData = app.bot_data
-    ops = Ops(data.metrics)
-    if data.dispatcher is not None:
-        deps = data.dispatcher.deps
+def ops_for(runtime: Runtime) -> Ops:
+    """The ops endpoints of a bot; health and gauges once its services are open."""
+    ops = Ops(runtime.metrics)
+    if runtime.dispatcher is not None:
+        deps = runtime.dispatcher.deps
         ops.health, ops.sources = repository_ops(deps.repo, deps.clock)
     return ops
 
 
-def with_ops_server(app: AnyApplication, listen: str) -> None:
-    """Serve /healthz and /metrics on `listen` from the end of post_init to post_stop (polling
-    mode), by chaining the app's own hooks, so PTB's run_polling keeps its order. No-op when
-    `listen` is empty."""
+@asynccontextmanager
+async def serving_ops(runtime: Runtime, listen: str) -> AsyncIterator[None]:
+    """Serve /healthz and /metrics on `listen` (polling mode) while the block runs; nothing
+    when `listen` is empty."""
     if not listen:
+        yield
         return
-    parse_listen(listen, "ops.listen")  # a bad address stops start-up before anything runs
-    servers: list[Server] = []
-    post_init, post_stop, post_shutdown = app.post_init, app.post_stop, app.post_shutdown
-
-    async def start(application: AnyApplication) -> None:
-        if post_init is not None:
-            await post_init(application)
-        server = Server(ops_app(ops_for(application)), listen, "ops.listen")
-        await server.start()
-        servers.append(server)
-        data: AmigoData = application.bot_data
-        data.ops_url = server.url
-
-    async def stop(application: AnyApplication) -> None:
-        while servers:
-            await servers.pop().stop()
-
-    async def stop_then(hook: Hook | None, application: AnyApplication) -> None:
-        await stop(application)
-        if hook is not None:
-            await hook(application)
-
-    app.post_init = start
-    app.post_stop = lambda application: stop_then(post_stop, application)
-    app.post_shutdown = lambda application: stop_then(post_shutdown, application)
-
-
-async def shut_down(app: AnyApplication) -> None:
-    """The end of run_polling's order, for the in-loop runners: stop (if started), post_stop,
-    shutdown, post_shutdown."""
-    if app.running:
-        await app.stop()
-        if app.post_stop:
-            await app.post_stop(app)
-    await app.shutdown()
-    if app.post_shutdown:
-        await app.post_shutdown(app)
+    server = Server(ops_app(ops_for(runtime)), listen, "ops.listen")
+    await server.start()
+    runtime.ops_url = server.url
+    try:
+        yield
+    finally:
+        await server.stop()
 
 
 def run_until_signal(context: AbstractAsyncContextManager[object]) -> None:

@@ -1,4 +1,4 @@
-"""Telegram Stars through python-telegram-bot: handlers.ports.Payments for handlers/payments.py.
+"""Telegram Stars through either library: handlers.ports.Payments for handlers/payments.py.
 
 Digital goods sold in a bot are paid in Telegram Stars (currency XTR, no provider token); a
 monthly subscription is an invoice with `subscription_period` = 30 days, which Telegram renews by
@@ -9,50 +9,48 @@ error's type and Telegram's short reason, never anything of the person.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
-from telegram import Bot, LabeledPrice
-from telegram.error import TelegramError
-
+from bot.telegram_api import BotApi, TelegramError
 from handlers.ports import PaymentFailed
 
 log = logging.getLogger("amigo.payments")
 
-STARS = "XTR"
-SUBSCRIPTION_PERIOD = timedelta(days=30)
+SUBSCRIPTION_PERIOD_SECONDS = 30 * 24 * 3600
 """The only period Telegram allows for Star subscriptions (2592000 seconds)."""
 
 
 class TelegramPayments:
-    def __init__(self, bot: Bot) -> None:
-        self.bot = bot
+    def __init__(self, api: BotApi) -> None:
+        self.api = api
 
     async def invoice_link(
         self, *, title: str, description: str, label: str, payload: str, stars: int
     ) -> str:
         try:
-            return await self.bot.create_invoice_link(
+            return await self.api.create_invoice_link(
                 title=title,
                 description=description,
                 payload=payload,
-                currency=STARS,
-                prices=[LabeledPrice(label, stars)],
-                subscription_period=SUBSCRIPTION_PERIOD,
+                label=label,
+                stars=stars,
+                subscription_period=SUBSCRIPTION_PERIOD_SECONDS,
             )
         except TelegramError as exc:
-            raise _failed("create_invoice_link", exc) from None
+            raise _failed("createInvoiceLink", exc) from None
 
     async def set_renewal(self, tg_user_id: int, subscription_id: str, *, canceled: bool) -> None:
         try:
-            await self.bot.edit_user_star_subscription(tg_user_id, subscription_id, canceled)
+            await self.api.edit_user_star_subscription(
+                tg_user_id, subscription_id, canceled=canceled
+            )
         except TelegramError as exc:
-            raise _failed("edit_user_star_subscription", exc) from None
+            raise _failed("editUserStarSubscription", exc) from None
 
     async def refund(self, tg_user_id: int, telegram_charge_id: str) -> None:
         try:
-            await self.bot.refund_star_payment(tg_user_id, telegram_charge_id)
+            await self.api.refund_star_payment(tg_user_id, telegram_charge_id)
         except TelegramError as exc:
-            raise _failed("refund_star_payment", exc) from None
+            raise _failed("refundStarPayment", exc) from None
 
 
 def _failed(call: str, exc: TelegramError) -> PaymentFailed:

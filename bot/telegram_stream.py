@@ -1,7 +1,7 @@
 """Replies that appear while the model writes them: Telegram drafts, or one message edited.
 
-Split from bot/telegram_adapter.py (which mixes `StreamingReplies` into its `TelegramChannel`) to
-keep both files short. In a private chat the growing text goes out as `sendMessageDraft`, then the
+Split from bot/channel.py (which mixes `StreamingReplies` into its `TelegramChannel`) to keep both
+files short; like it, written against bot/telegram_api.BotApi, so either library sends. In a private chat the growing text goes out as `sendMessageDraft`, then the
 final text as a normal message through the channel's `send` path (Markdown → HTML, split, plain
 fallback). Where drafts are refused (a Bot API server that does not know the method, or rejects
 it), the first refusal switches this reply and, through the shared `DraftSupport`, the whole bot to
@@ -20,21 +20,19 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from telegram import Bot, InlineKeyboardMarkup, Message
-from telegram.constants import ParseMode
-from telegram.error import (
-    BadRequest,
-    EndPointNotFound,
-    InvalidToken,
-    NetworkError,
-    RetryAfter,
-    TelegramError,
-)
-
 from bot.config import TelegramSettings
 from bot.metrics import Metrics
 from bot.render import markdown_to_html, markdown_to_plain
 from bot.split import TELEGRAM_LIMIT, split_markdown, utf16_len
+from bot.telegram_api import (
+    BadRequest,
+    BotApi,
+    Buttons,
+    NetworkError,
+    NotFound,
+    RetryAfter,
+    TelegramError,
+)
 from handlers.events import Reply, ReplyFormat
 from handlers.ports import StreamResult
 
@@ -69,13 +67,13 @@ class _Preview:
 
     def __init__(
         self,
-        bot: Bot,
+        api: BotApi,
         chat_id: int,
         support: DraftSupport,
         markdown: bool,
         failed: Callable[[TelegramError], None] = lambda exc: None,
     ) -> None:
-        self.bot, self.chat_id, self.support, self.markdown = bot, chat_id, support, markdown
+        self.api, self.chat_id, self.support, self.markdown = api, chat_id, support, markdown
         self.failed = failed  # counts a failed request (metrics)
         self.drafts = support.drafts and chat_id > 0  # drafts exist in private chats only
         self.draft_id = random.randrange(1, 2**31)  # fresh per reply: a new draft, not an old one
@@ -85,10 +83,10 @@ class _Preview:
         self.last_at = float("-inf")  # event-loop time the latest update was started
         self.broken = False  # stop previewing this reply (blocked bot, message gone...)
 
-    def _rendered(self, text: str) -> tuple[str, str | None]:
+    def _rendered(self, text: str) -> tuple[str, bool]:
         if self.markdown:
-            return markdown_to_html(text), ParseMode.HTML
-        return text, None
+            return markdown_to_html(text), True
+        return text, False
 
     async def show(self, text: str) -> None:
         """Update the preview to `text` (its first part); failures only end the previews."""
@@ -121,14 +119,13 @@ class _Preview:
             try:
                 await self._formatted(head, self._draft)
                 return
-            # Refused: 404 (an older server; PTB raises InvalidToken for it) or 400.
-            except (InvalidToken, EndPointNotFound, BadRequest) as exc:
+            # Refused: 404 (an older server) or 400.
+            except (NotFound, BadRequest) as exc:
                 self.failed(exc)
                 log.info("stream.drafts_refused", extra={"error": type(exc).__name__})
                 self.drafts = self.support.drafts = False
         if self.message_id is None:
-            message = await self._formatted(head, self._send)
-            self.message_id = message.message_id
+            self.message_id = await self._formatted(head, self._send)
         else:
             await self.edit(head)
 
@@ -140,7 +137,7 @@ class _Preview:
             if "not modified" not in exc.message.lower():
                 raise
 
-    async def _formatted(self, text: str, call: Callable[[str, str | None], Awaitable[T]]) -> T:
+    async def _formatted(self, text: str, call: Callable[[str, bool], Awaitable[T]]) -> T:
         """`call` with the text as HTML; as plain text when Telegram refuses the formatting."""
         if self.markdown:
             try:
@@ -151,26 +148,23 @@ class _Preview:
                 log.info("stream.plain_fallback", extra={"error": type(exc).__name__})
                 self.markdown = False
                 text = markdown_to_plain(text)
-        return await call(text, None)
+        return await call(text, False)
 
-    async def _draft(self, text: str, mode: str | None) -> bool:
-        return await self.bot.send_message_draft(self.chat_id, self.draft_id, text, parse_mode=mode)
+    async def _draft(self, text: str, html: bool) -> None:
+        await self.api.send_message_draft(self.chat_id, self.draft_id, text, html=html)
 
-    async def _send(self, text: str, mode: str | None) -> Message:
-        return await self.bot.send_message(
-            self.chat_id, text, parse_mode=mode, disable_web_page_preview=True
-        )
+    async def _send(self, text: str, html: bool) -> int:
+        return await self.api.send_message(self.chat_id, text, html=html)
 
-    async def _edit(self, text: str, mode: str | None) -> Message | bool:
-        return await self.bot.edit_message_text(
-            text, self.chat_id, self.message_id, parse_mode=mode, disable_web_page_preview=True
-        )
+    async def _edit(self, text: str, html: bool) -> None:
+        assert self.message_id is not None
+        await self.api.edit_message_text(self.chat_id, self.message_id, text, html=html)
 
 
 class StreamingReplies:
     """`Channel.stream` for TelegramChannel, which provides the attributes and methods below."""
 
-    bot: Bot
+    api: BotApi
     chat_id: int
     settings: TelegramSettings
     draft_support: DraftSupport
@@ -195,9 +189,7 @@ class StreamingReplies:
     async def _retry(self, call: Callable[[], Awaitable[T]]) -> T:
         raise NotImplementedError
 
-    async def _send_chunk(
-        self, chunk: str, markdown: bool, markup: InlineKeyboardMarkup | None
-    ) -> Message:
+    async def _send_chunk(self, chunk: str, markdown: bool, buttons: Buttons = ()) -> int:
         raise NotImplementedError
 
     async def stream(
@@ -208,7 +200,7 @@ class StreamingReplies:
         finish: Callable[[str], Awaitable[str]] | None = None,
     ) -> StreamResult:
         markdown = format == "markdown"
-        preview = _Preview(self.bot, self.chat_id, self.draft_support, markdown, self._failed)
+        preview = _Preview(self.api, self.chat_id, self.draft_support, markdown, self._failed)
         parts: list[str] = []
         changed, closing = asyncio.Event(), asyncio.Event()
         typing: asyncio.Task[None] | None = asyncio.create_task(self._keep_typing())
@@ -302,7 +294,7 @@ class StreamingReplies:
             return False
         try:
             for piece in pieces[1:]:
-                await self._send_chunk(piece, markdown, None)
+                await self._send_chunk(piece, markdown)
         except TelegramError as exc:
             log.warning("reply.undelivered", extra={"error": type(exc).__name__})
             return False
@@ -314,7 +306,7 @@ class StreamingReplies:
         if preview.message_id is None:
             return
         try:
-            await self.bot.delete_message(self.chat_id, preview.message_id)
+            await self.api.delete_message(self.chat_id, preview.message_id)
         except TelegramError as exc:
             self._failed(exc)
             log.info("stream.withdraw_failed", extra={"error": type(exc).__name__})

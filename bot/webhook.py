@@ -9,7 +9,8 @@ update id and handed to the dispatcher by `on_update`; an update no handler take
 join) is released when python-telegram-bot is done with it. A wait past `ROUTED_TIMEOUT` answers
 500, so Telegram redelivers rather than lose it.
 
-The same aiohttp app serves /healthz and /metrics (bot/ops.py).
+The same aiohttp app serves /healthz and /metrics (bot/ops.py). Library-neutral: each adapter
+passes how its library parses and processes an update.
 """
 
 from __future__ import annotations
@@ -19,23 +20,21 @@ import hmac
 import json
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from telegram import Update
-from telegram.ext import Application, ExtBot
 
-from bot.config import ConfigError, Secrets, Settings, TelegramSettings
-from bot.ops import Ops, Server, add_ops_routes, ops_for, parse_listen, shut_down
-from bot.telegram_adapter import ALLOWED_UPDATES, AmigoData
+from bot.config import ConfigError, TelegramSettings
+from bot.ops import Server, add_ops_routes, ops_for, parse_listen
+from bot.runtime import Runtime
 
 log = logging.getLogger("amigo.webhook")
 
-AnyApplication = Application[Any, Any, Any, Any, Any, Any]
-
+ALLOWED_UPDATES = ["message", "callback_query", "channel_post", "pre_checkout_query"]
+"""The update types Amigo asks for, in polling and webhook mode alike."""
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SECRET_RULE = re.compile(r"[A-Za-z0-9_-]{1,256}")  # Telegram's rule for secret_token
 ROUTED_TIMEOUT = 30.0
@@ -70,49 +69,58 @@ def webhook_path(url: str) -> str:
     return urlsplit(url).path or "/"
 
 
+Prepare = Callable[[dict[str, Any]], Callable[[], Awaitable[object]]]
+"""Parse one update's JSON with the library (raising if it is not an update) and return what
+processes it: a call whose awaitable is done when the library has handled the update."""
+
+
 class WebhookReceiver:
-    """POST handler: secret check, parse, process, answer once the update is routed."""
+    """POST handler: secret check, parse, process, answer once the update is routed. The same
+    for both libraries: each gives its `prepare` (bot/ptb_adapter.py, bot/aiogram_adapter.py)."""
 
     def __init__(
-        self, app: AnyApplication, secret: str, *, routed_timeout: float = ROUTED_TIMEOUT
+        self,
+        runtime: Runtime,
+        secret: str,
+        prepare: Prepare,
+        *,
+        accepting: Callable[[], bool] = lambda: True,
+        routed_timeout: float = ROUTED_TIMEOUT,
     ) -> None:
-        self.app = app
+        self.runtime = runtime
         self.secret = secret.encode()
+        self.prepare = prepare
+        self.accepting = accepting
         self.routed_timeout = routed_timeout
         self.forbidden = 0
-
-    @property
-    def data(self) -> AmigoData:
-        data: AmigoData = self.app.bot_data
-        return data
+        self._tasks: set[asyncio.Future[object]] = set()
 
     async def post(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self.secret):
             self.forbidden += 1
-            self.data.metrics.webhook_forbidden.inc()
+            self.runtime.metrics.webhook_forbidden.inc()
             log.warning("webhook.forbidden", extra={"count": self.forbidden})
             return web.Response(status=403)
-        if not self.app.running:  # stopping: Telegram keeps it and tries again
+        if not self.accepting():  # stopping: Telegram keeps it and tries again
             return web.Response(status=503)
         try:
             body = json.loads(await request.read())
-            if not isinstance(body, dict):
-                raise ValueError("not an object")
-            update = Update.de_json(body, self.app.bot)
+            if not isinstance(body, dict) or not isinstance(body.get("update_id"), int):
+                raise ValueError("not an update")
+            process = self.prepare(body)
         except Exception as exc:  # not JSON, or not an update
             log.warning("webhook.bad_request", extra={"error": type(exc).__name__})
             return web.Response(status=400)
-        if isinstance(self.app.bot, ExtBot):  # arbitrary callback data, as PTB's handler does
-            self.app.bot.insert_callback_data(update)
-        return await self._process(update)
+        return await self._process(int(body["update_id"]), process)
 
-    async def _process(self, update: Update) -> web.Response:
-        routed = self.data.routed.setdefault(update.update_id, asyncio.Event())
-        processor = self.app.update_processor
-        processing = self.app.create_task(
-            processor.process_update(update, self.app.process_update(update)), update=update
-        )
+    async def _process(
+        self, update_id: int, process: Callable[[], Awaitable[object]]
+    ) -> web.Response:
+        routed = self.runtime.routed.setdefault(update_id, asyncio.Event())
+        processing = asyncio.ensure_future(process())
+        self._tasks.add(processing)  # held until done: nothing is dropped half-way
+        processing.add_done_callback(self._tasks.discard)
         waiter = asyncio.ensure_future(routed.wait())
         try:
             await asyncio.wait(
@@ -122,81 +130,32 @@ class WebhookReceiver:
             )
         finally:
             waiter.cancel()
-            if self.data.routed.get(update.update_id) is routed:
-                del self.data.routed[update.update_id]
+            if self.runtime.routed.get(update_id) is routed:
+                del self.runtime.routed[update_id]
         if routed.is_set() or processing.done():
             return web.Response(status=200)
-        log.warning(
-            "webhook.timeout", extra={"update": update.update_id, "seconds": self.routed_timeout}
-        )
+        log.warning("webhook.timeout", extra={"update": update_id, "seconds": self.routed_timeout})
         return web.Response(status=500)
-
-
-def webhook_app(
-    app: AnyApplication,
-    settings: TelegramSettings,
-    secret: str,
-    ops: Ops,
-    *,
-    routed_timeout: float = ROUTED_TIMEOUT,
-) -> web.Application:
-    """The webhook route at webhook_url's path, plus /healthz and /metrics."""
-    server = web.Application(client_max_size=MAX_UPDATE_BYTES)
-    receiver = WebhookReceiver(app, secret, routed_timeout=routed_timeout)
-    server.router.add_post(webhook_path(settings.webhook_url), receiver.post)
-    add_ops_routes(server, ops)
-    return server
 
 
 @asynccontextmanager
 async def serving_webhook(
-    app: AnyApplication,
+    receiver: WebhookReceiver,
     settings: TelegramSettings,
-    secret: str,
-    *,
-    routed_timeout: float = ROUTED_TIMEOUT,
+    set_webhook: Callable[[], Awaitable[object]],
 ) -> AsyncIterator[Server]:
-    """Listen on webhook_listen, then tell Telegram where to post (the app is started, so the
-    first update is processed at once). The webhook stays set at exit: other workers serve it."""
-    server = Server(
-        webhook_app(app, settings, secret, ops_for(app), routed_timeout=routed_timeout),
-        settings.webhook_listen,
-        "telegram.webhook_listen",
-    )
+    """Listen on webhook_listen (the webhook route at webhook_url's path, plus /healthz and
+    /metrics), then tell Telegram where to post (`set_webhook`: the bot is started, so the first
+    update is processed at once). The webhook stays set at exit: other workers serve it."""
+    app = web.Application(client_max_size=MAX_UPDATE_BYTES)
+    app.router.add_post(webhook_path(settings.webhook_url), receiver.post)
+    add_ops_routes(app, ops_for(receiver.runtime))
+    server = Server(app, settings.webhook_listen, "telegram.webhook_listen")
     await server.start()
     try:
-        data: AmigoData = app.bot_data
-        data.ops_url = server.url
-        await app.bot.set_webhook(
-            url=settings.webhook_url,
-            secret_token=secret,
-            allowed_updates=ALLOWED_UPDATES,
-            max_connections=settings.webhook_max_connections,
-            drop_pending_updates=False,
-        )
+        receiver.runtime.ops_url = server.url
+        await set_webhook()
         log.info("webhook.set", extra={"max_connections": settings.webhook_max_connections})
         yield server
     finally:
         await server.stop()
-
-
-@asynccontextmanager
-async def running_webhook(
-    app: AnyApplication,
-    settings: Settings,
-    secrets: Secrets,
-    *,
-    routed_timeout: float = ROUTED_TIMEOUT,
-) -> AsyncIterator[AnyApplication]:
-    """The bot in webhook mode, in run_polling's order: initialize, post_init, start, serve (and
-    setWebhook); at exit stop serving, stop, post_stop, shutdown, post_shutdown."""
-    secret = webhook_secret(settings.telegram, secrets.webhook_secret)
-    await app.initialize()
-    try:
-        if app.post_init:
-            await app.post_init(app)
-        await app.start()
-        async with serving_webhook(app, settings.telegram, secret, routed_timeout=routed_timeout):
-            yield app
-    finally:
-        await shut_down(app)

@@ -14,17 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import (
-    PTB_TIMEDELTA,
-    AnyApplication,
-    Services,
-    build_application,
-    handler_config,
-    repository,
-    running,
-)
+from bot.app import Services, build_bot, handler_config, repository
 from bot.config import Secrets, Settings, load_settings
 from bot.logs import quiet_libraries
+from bot.ptb_adapter import PTB_TIMEDELTA
+from bot.runtime import TelegramBot
 from bot.tokens import EstimateCounter
 from core.clock import FrozenClock
 from handlers.deps import Deps
@@ -37,7 +31,7 @@ from tests.fakes import FakeOpenAI, FakeTelegram
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """PTB's durations as timedelta, as bot.app.build_application sets for the bot; deprecation
+    """PTB's durations as timedelta, as bot/ptb_adapter.py sets for the bot; deprecation
     warnings are errors (pyproject.toml), so a new one fails here instead of being filtered."""
     os.environ[PTB_TIMEDELTA] = "1"
     config.addinivalue_line(
@@ -109,6 +103,50 @@ MASTER_KEY = "q3jTuk7lX4oF1s0p2mPZ2XJmE6m0yY4vH3bQ5rX8c1A="
 CANARY = "CANARY-7f3a9e-purple-elephant"
 
 
+LIBRARIES = ("python-telegram-bot", "aiogram")
+BOTH_LIBRARIES = frozenset(
+    f"test_{name}.py"
+    for name in [
+        "bursts",
+        "e2e_chat",
+        "e2e_delete",
+        "e2e_delivery",
+        "e2e_export",
+        "e2e_faults",
+        "e2e_hindi",
+        "e2e_payments",
+        "e2e_rights",
+        "e2e_safety",
+        "screens_true",
+        "webhook",
+    ]
+)
+"""End-to-end modules run against both Telegram libraries (telegram.library): chat, bursts and
+streaming, onboarding, the rights, deletion, export, Hindi, payments, faults, safety and webhook
+mode. The rest run on python-telegram-bot, the default; the adapter is the only difference."""
+_library = LIBRARIES[0]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Both libraries for BOTH_LIBRARIES, on the SQLite pass (the adapter does not touch
+    storage: the PostgreSQL pass runs the default one)."""
+    module = metafunc.definition.path.name
+    wanted = "telegram_library" in metafunc.fixturenames and module in BOTH_LIBRARIES
+    if wanted and not postgres.on_postgres():
+        metafunc.parametrize("telegram_library", LIBRARIES, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def telegram_library(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The Telegram library the settings of this test name (make_settings reads it)."""
+    global _library
+    _library = str(getattr(request, "param", LIBRARIES[0]))
+    try:
+        yield _library
+    finally:
+        _library = LIBRARIES[0]
+
+
 def make_settings(tmp_path: Path, **env: str) -> Settings:
     config = tmp_path / "config.toml"
     config.touch()
@@ -128,6 +166,7 @@ def make_settings(tmp_path: Path, **env: str) -> Settings:
         "AMIGO_MEMORY__ENABLED": "false",  # no extraction calls to count; memory tests turn it on
         # The fake Bot API has no rate limit; flood control (a 429) is still handled by the limiter.
         "AMIGO_TELEGRAM__REQUESTS_PER_SECOND": "0",
+        "AMIGO_TELEGRAM__LIBRARY": _library,
     }
     if postgres.on_postgres():
         base |= postgres.settings_for(tmp_path)
@@ -230,8 +269,8 @@ def settings_for(
 
 
 class Bot:
-    """Starts and stops the real python-telegram-bot Application against the fakes, optionally
-    with a clock the test moves."""
+    """Starts and stops the real bot (the library of `telegram.library`) against the fakes,
+    optionally with a clock the test moves."""
 
     def __init__(
         self, settings: Settings, tg: FakeTelegram, clock: FrozenClock | None = None
@@ -240,11 +279,9 @@ class Bot:
         self.secrets = Secrets(tg.token, "test-key", MASTER_KEY)
         self.clock = clock
 
-    def running(
-        self, settings: Settings | None = None
-    ) -> AbstractAsyncContextManager[AnyApplication]:
+    def running(self, settings: Settings | None = None) -> AbstractAsyncContextManager[TelegramBot]:
         settings = settings or self.settings
-        return running(build_application(settings, self.secrets, clock=self.clock), settings)
+        return build_bot(settings, self.secrets, clock=self.clock).running()
 
 
 @pytest.fixture

@@ -7,11 +7,10 @@ import logging
 from pathlib import Path
 
 import pytest
-from telegram.ext import AIORateLimiter
 
-from bot.config import Settings
+from bot.config import Secrets, Settings
+from bot.runtime import Runtime
 from bot.split import utf16_len
-from bot.telegram_adapter import rate_limiter
 from tests import db as stored
 from tests.conftest import CANARY, Bot, make_settings
 from tests.e2e import onboard, say
@@ -88,10 +87,8 @@ def test_the_rate_limiter_follows_the_settings(tmp_path: Path) -> None:
     settings = make_settings(
         tmp_path, AMIGO_TELEGRAM__REQUESTS_PER_SECOND="30", AMIGO_TELEGRAM__SEND_ATTEMPTS="3"
     )
-    limiter = rate_limiter(settings.telegram)
-    assert isinstance(limiter, AIORateLimiter)  # python-telegram-bot's, with a pause that holds
-    assert limiter._max_retries == 2
-    assert limiter._base_limiter is not None and limiter._base_limiter.max_rate == 30
+    gate = Runtime(settings, Secrets("token", None, None)).gate  # one policy, either library
+    assert gate.attempts == 3 and gate._overall is not None and gate._overall.max_rate == 30
 
 
 async def test_formatting_telegram_rejects_falls_back_to_plain_text(

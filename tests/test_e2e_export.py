@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from bot.app import build_application, repository, running
+from bot.app import build_bot, repository
 from bot.config import Settings
 from core.clock import FrozenClock
 from storage.crypto import Vault, parse_master_key
@@ -324,7 +324,7 @@ async def test_one_export_per_interval_and_the_reply_says_when(
     settings = settings_for(tmp_path, tg, llm, AMIGO_PRIVACY__EXPORT_INTERVAL_HOURS="6")
     clock = FrozenClock(datetime(2026, 5, 1, 9, 30, tzinfo=UTC))
     harness = Bot(settings, tg)
-    async with running(build_application(settings, harness.secrets, clock=clock), settings):
+    async with build_bot(settings, harness.secrets, clock=clock).running():
         await onboard(tg, ALICE)
         _, first = await export(tg, ALICE)
         assert when(first["generated_at"]) == clock.now()

@@ -8,6 +8,7 @@ subscription keeps Plus to the end of its period; an owner's refund ends it; the
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -214,10 +215,15 @@ async def test_refund_ends_plus_is_audited_and_records_are_detached_then_purged(
         assert "charged twice" in told.text
         assert stored.query(db, "SELECT status FROM payments") == [("refunded",)]
         assert (await say(tg, ASHA, "/plus")).text.startswith("⭐ Amigo Plus")  # free again
-        audit = stored.query(
-            db, "SELECT actor, action, detail FROM audit_log WHERE action = ?", "/refund"
-        )
-        assert any(f"user={uid} charge={charge}" in str(row[2]) for row in audit)
+        # The audit row is written once the command's reply is out: wait for it a moment.
+        audited = f"user={uid} charge={charge}"
+        for _ in range(200):
+            rows = stored.query(db, "SELECT detail FROM audit_log WHERE action = ?", "/refund")
+            if any(audited in str(row[0]) for row in rows):
+                break
+            await asyncio.sleep(0.02)
+        else:
+            raise AssertionError("the refund was not audited")
         stats = (await say(tg, OWNER, "/stats")).text
         assert "0 subscriber(s) now" in stats and f"{PRICE} refunded" in stats
         assert charge not in stats  # aggregates only

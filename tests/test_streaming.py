@@ -17,12 +17,13 @@ from typing import Any
 
 import pytest
 import telegram
-from telegram.ext import ExtBot
 
+from bot.channel import TelegramChannel
 from bot.config import LLMSettings, TelegramSettings
 from bot.console import ConsoleChannel
 from bot.llm import OpenAIChatModel
-from bot.telegram_adapter import TelegramChannel, rate_limiter
+from bot.ptb_api import PtbApi
+from bot.telegram_api import FloodGate
 from bot.telegram_stream import DraftSupport
 from handlers.ports import ModelUnavailable, Turn
 from tests.doubles import BrokenOff, FakeModel, RecordingChannel, pieces
@@ -55,8 +56,14 @@ async def chunks(
         raise BrokeOff
 
 
+def gate() -> FloodGate:
+    return FloodGate(
+        requests_per_second=SETTINGS.requests_per_second, attempts=SETTINGS.send_attempts
+    )
+
+
 def channel(bot: telegram.Bot, support: DraftSupport | None = None) -> TelegramChannel:
-    return TelegramChannel(bot, USER, SETTINGS, None, support)
+    return TelegramChannel(PtbApi(bot, gate()), USER, SETTINGS, None, support)
 
 
 def gaps(times: list[float]) -> list[float]:
@@ -188,9 +195,7 @@ async def test_a_broken_off_reply_takes_its_partial_message_back(ptb_bot: telegr
 async def test_a_flood_wait_on_an_edit_is_honoured_and_adds_no_edits() -> None:
     async with FakeTelegram(drafts_supported=False) as fake:
         fake.fail_next("editMessageText", retry_after=1)
-        bot: ExtBot[int] = ExtBot(
-            fake.token, base_url=fake.base_url, rate_limiter=rate_limiter(SETTINGS)
-        )
+        bot = telegram.Bot(fake.token, base_url=fake.base_url)
         async with bot:
             result = await channel(bot).stream(chunks(pieces(REPLY, 4), gap=0.03))
         edits = fake.calls_of("editMessageText")

@@ -9,9 +9,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.app import AnyApplication, build_application, running_webhook
+from bot.app import build_bot
 from bot.config import ConfigError
-from bot.telegram_adapter import ALLOWED_UPDATES
+from bot.runtime import TelegramBot
+from bot.webhook import ALLOWED_UPDATES
 from handlers.events import Event
 from handlers.ports import Channel
 from tests import db as stored
@@ -35,7 +36,7 @@ def count(db: str, sql: str) -> int:
     return int(stored.scalar(db, sql))
 
 
-async def post(app: AnyApplication, body: bytes, secret: str | None = SECRET) -> int:
+async def post(app: TelegramBot, body: bytes, secret: str | None = SECRET) -> int:
     headers = {"Content-Type": "application/json"}
     if secret is not None:
         headers["X-Telegram-Bot-Api-Secret-Token"] = secret
@@ -168,9 +169,9 @@ async def test_webhook_mode_refuses_to_start_without_url_or_good_secret(
     ]
     for settings, secret, message in cases:
         secrets = webhook_secrets(tg, secret)
-        app = build_application(settings, secrets)
+        bot = build_bot(settings, secrets)
         with pytest.raises(ConfigError, match=message) as raised:
-            async with running_webhook(app, settings, secrets):
+            async with bot.running_webhook():
                 pass
         assert "\n" not in str(raised.value)
         assert secret is None or secret not in str(raised.value)

@@ -13,9 +13,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.app import AnyApplication, build_application, running_webhook
+from bot.app import build_bot
 from bot.config import Secrets, Settings
-from bot.telegram_adapter import AmigoData
+from bot.runtime import Runtime, TelegramBot
 from tests.conftest import MASTER_KEY, make_settings
 from tests.fakes import FakeOpenAI, FakeTelegram
 
@@ -43,21 +43,21 @@ def webhook_secrets(tg: FakeTelegram, secret: str | None = SECRET) -> Secrets:
     return Secrets(tg.token, "test-key", MASTER_KEY, webhook_secret=secret)
 
 
-def data_of(app: AnyApplication) -> AmigoData:
-    data: AmigoData = app.bot_data
-    return data
+def data_of(bot: TelegramBot) -> Runtime:
+    """What runs beside the library: its ops_url, routed waits and metrics."""
+    return bot.runtime
 
 
 @asynccontextmanager
 async def webhook_bot(
     settings: Settings, tg: FakeTelegram, *, routed_timeout: float = 30.0
-) -> AsyncIterator[AnyApplication]:
+) -> AsyncIterator[TelegramBot]:
     """The real bot in webhook mode; the fake Bot API posts updates to it."""
     tg.webhook_retry_seconds = 0.1
-    app = build_application(settings, webhook_secrets(tg))
-    async with running_webhook(app, settings, webhook_secrets(tg), routed_timeout=routed_timeout):
-        tg.webhook_targets = [data_of(app).ops_url + PATH]
-        yield app
+    bot = build_bot(settings, webhook_secrets(tg))
+    async with bot.running_webhook(routed_timeout=routed_timeout):
+        tg.webhook_targets = [bot.runtime.ops_url + PATH]
+        yield bot
 
 
 Answer = Callable[[dict[str, Any]], Awaitable[int]]

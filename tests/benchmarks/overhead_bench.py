@@ -1,7 +1,8 @@
 """What the bot itself adds to a reply: the bot as its own process (`python -m bot run`, as in
 production) against the fake Telegram and an instant, unstreamed fake model in this process.
 
-Run: `.venv/bin/python -m tests.benchmarks.overhead_bench [people] [--profile FILE]`.
+Run: `.venv/bin/python -m tests.benchmarks.overhead_bench [people] [--library aiogram]
+[--profile FILE]` (the library: telegram.library, python-telegram-bot by default).
 
 The time measured is from the moment a message is handed to the fake Bot API (a waiting
 getUpdates returns it) until the reply's sendMessage reaches it, both read off one clock. The
@@ -46,11 +47,12 @@ def cpu_seconds(pid: int) -> float:
 
 
 async def start_bot(
-    folder: Path, tg: FakeTelegram, llm: FakeOpenAI, profile: str | None
+    folder: Path, tg: FakeTelegram, llm: FakeOpenAI, profile: str | None, library: str
 ) -> asyncio.subprocess.Process:
     env = run_env(
         tg,
         llm,
+        AMIGO_TELEGRAM__LIBRARY=library,
         AMIGO_LLM__STREAM="false",
         AMIGO_COMPANION__BURST_WINDOW_SECONDS="0",
         AMIGO_LIMITS__MAX_CONCURRENT_LLM_CALLS="256",
@@ -123,7 +125,9 @@ async def at_once(tg: FakeTelegram, people: list[int]) -> list[float]:
     for user in people:
         sent[user] = time.monotonic()
         tg.send_text(user, "all at once")
-    return await replies(tg, sent, mark)
+    latencies = await replies(tg, sent, mark)
+    print(f"(all at once: {len(people) / max(latencies):.0f} replies per second)")
+    return latencies
 
 
 def show(name: str, latencies: list[float]) -> None:
@@ -134,11 +138,14 @@ def show(name: str, latencies: list[float]) -> None:
     )
 
 
-async def main(people_count: int, profile: str | None) -> None:
-    print(f"overhead benchmark: {os.cpu_count()} CPUs, {people_count} people, instant model")
+async def main(people_count: int, profile: str | None, library: str) -> None:
+    print(
+        f"overhead benchmark: {library}, {os.cpu_count()} CPUs, {people_count} people, "
+        "instant model"
+    )
     with tempfile.TemporaryDirectory() as folder:
         async with FakeTelegram() as tg, FakeOpenAI() as llm:
-            proc = await start_bot(Path(folder), tg, llm, profile)
+            proc = await start_bot(Path(folder), tg, llm, profile, library)
             try:
                 people = list(range(80_000, 80_000 + people_count))
                 for start in range(0, people_count, 50):
@@ -167,4 +174,9 @@ if __name__ == "__main__":
         at = args.index("--profile")
         profile_file = str(Path(args[at + 1]).resolve())
         del args[at : at + 2]
-    asyncio.run(main(int(args[0]) if args else 200, profile_file))
+    chosen = "python-telegram-bot"
+    if "--library" in args:
+        at = args.index("--library")
+        chosen = args[at + 1]
+        del args[at : at + 2]
+    asyncio.run(main(int(args[0]) if args else 200, profile_file, chosen))

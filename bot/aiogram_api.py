@@ -1,0 +1,204 @@
+"""bot/telegram_api.BotApi through aiogram's Bot: its errors become ours.
+
+The twin of bot/ptb_api.py: the same calls, the same errors, every call through the shared
+FloodGate (Telegram's flood limits and 429 pauses).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+import aiohttp
+from aiogram import Bot
+from aiogram import exceptions as ag
+from aiogram.enums import ChatAction, ParseMode
+from aiogram.types import (
+    BotCommand,
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LabeledPrice,
+    LinkPreviewOptions,
+)
+
+from bot.telegram_api import (
+    BadRequest,
+    Buttons,
+    FloodGate,
+    Forbidden,
+    NetworkError,
+    NotFound,
+    RetryAfter,
+    TelegramError,
+)
+
+T = TypeVar("T")
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+STARS = "XTR"
+
+
+class AiogramApi:
+    def __init__(self, bot: Bot, gate: FloodGate) -> None:
+        self.bot = bot
+        self.gate = gate
+
+    async def _call(
+        self, endpoint: str, request: Callable[[], Awaitable[T]], chat_id: int | None = None
+    ) -> T:
+        async def translated() -> T:
+            async with errors():
+                return await request()
+
+        return await self.gate.call(translated, chat_id=chat_id, endpoint=endpoint)
+
+    async def send_message(
+        self, chat_id: int, text: str, *, html: bool = False, buttons: Buttons = ()
+    ) -> int:
+        message = await self._call(
+            "sendMessage",
+            lambda: self.bot.send_message(
+                chat_id,
+                text,
+                parse_mode=ParseMode.HTML if html else None,
+                reply_markup=markup(buttons),
+                link_preview_options=NO_PREVIEW,
+            ),
+            chat_id,
+        )
+        return message.message_id
+
+    async def edit_message_text(
+        self, chat_id: int, message_id: int, text: str, *, html: bool = False, buttons: Buttons = ()
+    ) -> None:
+        await self._call(
+            "editMessageText",
+            lambda: self.bot.edit_message_text(
+                text,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML if html else None,
+                reply_markup=markup(buttons),
+                link_preview_options=NO_PREVIEW,
+            ),
+            chat_id,
+        )
+
+    async def send_message_draft(
+        self, chat_id: int, draft_id: int, text: str, *, html: bool = False
+    ) -> None:
+        await self._call(
+            "sendMessageDraft",
+            lambda: self.bot.send_message_draft(
+                chat_id, draft_id, text=text, parse_mode=ParseMode.HTML if html else None
+            ),
+            chat_id,
+        )
+
+    async def delete_message(self, chat_id: int, message_id: int) -> None:
+        await self._call(
+            "deleteMessage", lambda: self.bot.delete_message(chat_id, message_id), chat_id
+        )
+
+    async def send_typing(self, chat_id: int) -> None:
+        await self._call(
+            "sendChatAction", lambda: self.bot.send_chat_action(chat_id, ChatAction.TYPING), chat_id
+        )
+
+    async def send_document(
+        self, chat_id: int, filename: str, content: bytes, *, caption: str = ""
+    ) -> None:
+        document = BufferedInputFile(content, filename=filename)
+        await self._call(
+            "sendDocument",
+            lambda: self.bot.send_document(chat_id, document, caption=caption or None),
+            chat_id,
+        )
+
+    async def set_my_commands(
+        self, commands: Sequence[tuple[str, str]], *, language_code: str | None = None
+    ) -> None:
+        menu = [BotCommand(command=name, description=text) for name, text in commands]
+        await self._call(
+            "setMyCommands", lambda: self.bot.set_my_commands(menu, language_code=language_code)
+        )
+
+    async def create_invoice_link(
+        self,
+        *,
+        title: str,
+        description: str,
+        payload: str,
+        label: str,
+        stars: int,
+        subscription_period: int,
+    ) -> str:
+        return await self._call(
+            "createInvoiceLink",
+            lambda: self.bot.create_invoice_link(
+                title=title,
+                description=description,
+                payload=payload,
+                currency=STARS,
+                prices=[LabeledPrice(label=label, amount=stars)],
+                subscription_period=subscription_period,
+            ),
+        )
+
+    async def edit_user_star_subscription(
+        self, user_id: int, telegram_charge_id: str, *, canceled: bool
+    ) -> None:
+        await self._call(
+            "editUserStarSubscription",
+            lambda: self.bot.edit_user_star_subscription(
+                user_id, telegram_charge_id, is_canceled=canceled
+            ),
+        )
+
+    async def refund_star_payment(self, user_id: int, telegram_charge_id: str) -> None:
+        await self._call(
+            "refundStarPayment", lambda: self.bot.refund_star_payment(user_id, telegram_charge_id)
+        )
+
+
+def markup(buttons: Buttons) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text=b.label, url=b.url)
+                if b.url
+                else InlineKeyboardButton(text=b.label, callback_data=b.data)
+                for b in row
+            ]
+            for row in buttons
+        ]
+    )
+
+
+@asynccontextmanager
+async def errors() -> AsyncIterator[None]:
+    """aiogram's errors as bot/telegram_api's, classified as python-telegram-bot's are (a 5xx or
+    an answer that is not JSON is a NetworkError there too). Only Telegram's short description is
+    kept: aiogram's own messages add the chat id and, for an undecodable answer, the body."""
+    try:
+        yield
+    except ag.TelegramRetryAfter as exc:
+        raise RetryAfter(float(exc.retry_after)) from exc
+    except ag.TelegramBadRequest as exc:
+        raise BadRequest(exc.message) from exc
+    except ag.TelegramForbiddenError as exc:
+        raise Forbidden(exc.message) from exc
+    except (ag.TelegramNotFound, ag.TelegramUnauthorizedError) as exc:  # PTB: InvalidToken
+        raise NotFound(exc.message) from exc
+    except (ag.TelegramNetworkError, ag.TelegramServerError) as exc:
+        raise NetworkError(exc.message) from exc
+    except ag.TelegramAPIError as exc:
+        raise TelegramError(exc.message) from exc
+    except ag.ClientDecodeError as exc:
+        raise NetworkError("the Bot API server's answer could not be read") from exc
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise NetworkError(type(exc).__name__) from exc
