@@ -13,7 +13,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
@@ -26,19 +25,20 @@ from aiogram.types.update import UpdateTypeLookupError
 
 from bot.aiogram_api import AiogramApi, errors
 from bot.config import Secrets, Settings
-from bot.ops import run_until_signal, serving_ops
-from bot.runtime import MEDIA_KINDS, Runtime, event_kind, pre_checkout_refusal
+from bot.ops import serving_ops
+from bot.runners import Runners
+from bot.runtime import Runtime, event_kind, pre_checkout_refusal
 from bot.services import refuse_example_contact
-from bot.telegram_api import TelegramError
+from bot.telegram_api import ALLOWED_UPDATES, TelegramError
+from bot.updates import to_event
 from bot.webhook import (
-    ALLOWED_UPDATES,
     ROUTED_TIMEOUT,
     WebhookReceiver,
     serving_webhook,
     webhook_secret,
 )
 from core.clock import Clock
-from handlers.events import ButtonPress, ChatKind, Event, Media, Paid, PreCheckout, Sender, Text
+from handlers.events import ButtonPress, PreCheckout, Sender
 
 log = logging.getLogger("amigo.telegram")
 
@@ -47,49 +47,6 @@ CONCURRENT_UPDATES = 256
 AIOGRAM_LOGGERS = ("aiogram.dispatcher", "aiogram.event")
 
 Middleware = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
-
-
-def to_event(update: Update) -> Event | None:
-    """The plain event for an update, or None for updates Amigo ignores (edits, joins...)."""
-    if (query := update.callback_query) is not None:
-        chat = query.message.chat if query.message else None
-        sender = Sender(
-            query.from_user.id,
-            chat.id if chat else query.from_user.id,
-            language_code=query.from_user.language_code,
-        )
-        message_id = query.message.message_id if query.message else None
-        return ButtonPress(sender, query.data or "", message_id, update.update_id)
-    message = update.message or update.channel_post
-    if message is None:
-        return None
-    kind: ChatKind = (
-        "private"
-        if message.chat.type == "private"
-        else "channel"
-        if message.chat.type == "channel"
-        else "group"
-    )
-    tg_id = message.from_user.id if message.from_user else message.chat.id
-    code = message.from_user.language_code if message.from_user else None
-    sender = Sender(tg_id, message.chat.id, kind, code)
-    if (paid := message.successful_payment) is not None:
-        expires = paid.subscription_expiration_date
-        return Paid(
-            sender,
-            paid.invoice_payload,
-            paid.currency,
-            paid.total_amount,
-            paid.telegram_payment_charge_id,
-            paid.provider_payment_charge_id or "",
-            datetime.fromtimestamp(expires, UTC) if expires is not None else None,
-            first=bool(paid.is_first_recurring) or not paid.is_recurring,
-            update_id=update.update_id,
-        )
-    if message.text is not None:
-        return Text(sender, message.text, update.update_id)
-    media = next((k for k in MEDIA_KINDS if getattr(message, k, None)), "other")
-    return Media(sender, media, update.update_id)
 
 
 class TypesOnly(logging.Filter):
@@ -112,7 +69,7 @@ def _types_only_logs() -> None:
             logger.addFilter(TypesOnly())
 
 
-class AiogramBot:
+class AiogramBot(Runners):
     """bot.runtime.TelegramBot on aiogram: a Dispatcher that polls, or is fed by the webhook,
     started and stopped in the same order as the python-telegram-bot adapter."""
 
@@ -294,22 +251,5 @@ class AiogramBot:
             routed_timeout=routed_timeout,
         )
 
-        async def set_webhook() -> None:
-            async with errors():
-                await bot.set_webhook(
-                    url=settings.webhook_url,
-                    secret_token=secret,
-                    allowed_updates=ALLOWED_UPDATES,
-                    max_connections=settings.webhook_max_connections,
-                    drop_pending_updates=False,
-                )
-
-        async with self._started(), serving_webhook(receiver, settings, set_webhook):
+        async with self._started(), serving_webhook(receiver, settings):
             yield self
-
-    def run_polling(self) -> None:
-        run_until_signal(self.running())
-
-    def run_webhook(self) -> None:
-        webhook_secret(self.settings.telegram, self.secrets.webhook_secret)  # refused up front
-        run_until_signal(self.running_webhook())

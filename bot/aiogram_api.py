@@ -24,6 +24,7 @@ from aiogram.types import (
 )
 
 from bot.telegram_api import (
+    ALLOWED_UPDATES,
     BadRequest,
     Buttons,
     FloodGate,
@@ -160,6 +161,18 @@ class AiogramApi:
     async def refund_star_payment(self, user_id: int, telegram_charge_id: str) -> None:
         await self._call(
             "refundStarPayment", lambda: self.bot.refund_star_payment(user_id, telegram_charge_id)
+        )
+
+    async def set_webhook(self, url: str, *, secret_token: str, max_connections: int) -> None:
+        await self._call(
+            "setWebhook",
+            lambda: self.bot.set_webhook(
+                url=url,
+                secret_token=secret_token,
+                allowed_updates=ALLOWED_UPDATES,
+                max_connections=max_connections,
+                drop_pending_updates=False,
+            ),
         )
 
 

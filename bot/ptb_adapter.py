@@ -30,13 +30,16 @@ from telegram.ext import (
 )
 
 from bot.config import Secrets, Settings
-from bot.ops import run_until_signal, serving_ops
+from bot.ops import serving_ops
 from bot.ptb_api import PtbApi
-from bot.runtime import MEDIA_KINDS, Runtime, event_kind, pre_checkout_refusal
+from bot.runners import Runners
+from bot.runtime import Runtime, event_kind, pre_checkout_refusal
 from bot.services import refuse_example_contact
-from bot.webhook import ALLOWED_UPDATES, WebhookReceiver, serving_webhook, webhook_secret
+from bot.telegram_api import ALLOWED_UPDATES
+from bot.updates import to_event
+from bot.webhook import WebhookReceiver, serving_webhook, webhook_secret
 from core.clock import Clock
-from handlers.events import ButtonPress, ChatKind, Event, Media, Paid, PreCheckout, Sender, Text
+from handlers.events import ButtonPress, PreCheckout, Sender
 
 log = logging.getLogger("amigo.telegram")
 
@@ -53,48 +56,6 @@ class AmigoData:
 
 AmigoContext = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], AmigoData]
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
-
-
-def to_event(update: Update) -> Event | None:
-    """The plain event for an update, or None for updates Amigo ignores (edits, joins...)."""
-    if (query := update.callback_query) is not None:
-        chat = query.message.chat if query.message else None
-        sender = Sender(
-            query.from_user.id,
-            chat.id if chat else query.from_user.id,
-            language_code=query.from_user.language_code,
-        )
-        message_id = query.message.message_id if query.message else None
-        return ButtonPress(sender, query.data or "", message_id, update.update_id)
-    message = update.message or update.channel_post
-    if message is None:
-        return None
-    kind: ChatKind = (
-        "private"
-        if message.chat.type == "private"
-        else "channel"
-        if message.chat.type == "channel"
-        else "group"
-    )
-    tg_id = message.from_user.id if message.from_user else message.chat.id
-    code = message.from_user.language_code if message.from_user else None
-    sender = Sender(tg_id, message.chat.id, kind, code)
-    if (paid := message.successful_payment) is not None:
-        return Paid(
-            sender,
-            paid.invoice_payload,
-            paid.currency,
-            paid.total_amount,
-            paid.telegram_payment_charge_id,
-            paid.provider_payment_charge_id or "",
-            paid.subscription_expiration_date,
-            first=bool(paid.is_first_recurring) or not paid.is_recurring,
-            update_id=update.update_id,
-        )
-    if message.text is not None:
-        return Text(sender, message.text, update.update_id)
-    media = next((k for k in MEDIA_KINDS if getattr(message, k, None)), "other")
-    return Media(sender, media, update.update_id)
 
 
 async def on_update(update: Update, context: AmigoContext) -> None:
@@ -166,7 +127,7 @@ def telegram_handlers() -> list[BaseHandler[Update, AmigoContext, None]]:
     ]
 
 
-class PtbBot:
+class PtbBot(Runners):
     """bot.runtime.TelegramBot on python-telegram-bot: an Application that polls or serves the
     webhook, started and stopped in run_polling's order inside the current event loop."""
 
@@ -251,21 +212,5 @@ class PtbBot:
             routed_timeout=routed_timeout,
         )
 
-        async def set_webhook() -> None:
-            await app.bot.set_webhook(
-                url=settings.webhook_url,
-                secret_token=secret,
-                allowed_updates=ALLOWED_UPDATES,
-                max_connections=settings.webhook_max_connections,
-                drop_pending_updates=False,
-            )
-
-        async with self._started(), serving_webhook(receiver, settings, set_webhook):
+        async with self._started(), serving_webhook(receiver, settings):
             yield self
-
-    def run_polling(self) -> None:
-        run_until_signal(self.running())
-
-    def run_webhook(self) -> None:
-        webhook_secret(self.settings.telegram, self.secrets.webhook_secret)  # refused up front
-        run_until_signal(self.running_webhook())

@@ -36,22 +36,6 @@ from jobs.scheduler import JobScheduler, build_scheduler
 
 log = logging.getLogger("amigo.app")
 
-MEDIA_KINDS = (
-    "photo",
-    "voice",
-    "video",
-    "video_note",
-    "audio",
-    "animation",
-    "sticker",
-    "document",
-    "location",
-    "venue",
-    "contact",
-    "poll",
-    "dice",
-)
-"""What a message that is not text may hold; its kind is all the bot keeps of it (Media)."""
 PRE_CHECKOUT_SECONDS = 8.0
 """Telegram cancels a payment whose pre-checkout query is not answered within 10 seconds."""
 

@@ -25,6 +25,8 @@ log = logging.getLogger("amigo.telegram")
 T = TypeVar("T")
 Buttons = tuple[tuple[Button, ...], ...]
 
+ALLOWED_UPDATES = ["message", "callback_query", "channel_post", "pre_checkout_query"]
+"""The update types Amigo asks for, in polling and webhook mode alike."""
 GROUP_PER_MINUTE = 20
 """Telegram's limit on messages to one group."""
 MARGIN_SECONDS = 0.1
@@ -110,6 +112,11 @@ class BotApi(Protocol):
     ) -> None: ...
 
     async def refund_star_payment(self, user_id: int, telegram_charge_id: str) -> None: ...
+
+    async def set_webhook(self, url: str, *, secret_token: str, max_connections: int) -> None:
+        """Webhook mode: Telegram posts ALLOWED_UPDATES to `url` with the secret header;
+        updates already waiting are kept."""
+        ...
 
 
 class FloodGate:

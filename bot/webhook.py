@@ -33,8 +33,6 @@ from bot.runtime import Runtime
 
 log = logging.getLogger("amigo.webhook")
 
-ALLOWED_UPDATES = ["message", "callback_query", "channel_post", "pre_checkout_query"]
-"""The update types Amigo asks for, in polling and webhook mode alike."""
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SECRET_RULE = re.compile(r"[A-Za-z0-9_-]{1,256}")  # Telegram's rule for secret_token
 ROUTED_TIMEOUT = 30.0
@@ -140,21 +138,25 @@ class WebhookReceiver:
 
 @asynccontextmanager
 async def serving_webhook(
-    receiver: WebhookReceiver,
-    settings: TelegramSettings,
-    set_webhook: Callable[[], Awaitable[object]],
+    receiver: WebhookReceiver, settings: TelegramSettings
 ) -> AsyncIterator[Server]:
     """Listen on webhook_listen (the webhook route at webhook_url's path, plus /healthz and
-    /metrics), then tell Telegram where to post (`set_webhook`: the bot is started, so the first
-    update is processed at once). The webhook stays set at exit: other workers serve it."""
+    /metrics), then tell Telegram where to post (the runtime is started, so the first update is
+    processed at once). The webhook stays set at exit: other workers serve it."""
     app = web.Application(client_max_size=MAX_UPDATE_BYTES)
     app.router.add_post(webhook_path(settings.webhook_url), receiver.post)
     add_ops_routes(app, ops_for(receiver.runtime))
     server = Server(app, settings.webhook_listen, "telegram.webhook_listen")
     await server.start()
     try:
-        receiver.runtime.ops_url = server.url
-        await set_webhook()
+        runtime = receiver.runtime
+        runtime.ops_url = server.url
+        assert runtime.api is not None, "start the runtime before serving the webhook"
+        await runtime.api.set_webhook(
+            settings.webhook_url,
+            secret_token=receiver.secret.decode(),
+            max_connections=settings.webhook_max_connections,
+        )
         log.info("webhook.set", extra={"max_connections": settings.webhook_max_connections})
         yield server
     finally:

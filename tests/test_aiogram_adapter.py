@@ -24,7 +24,7 @@ from aiogram.types import (
     User,
 )
 
-from bot.aiogram_adapter import AiogramBot, to_event
+from bot.aiogram_adapter import AiogramBot
 from bot.aiogram_api import AiogramApi
 from bot.config import Secrets
 from bot.telegram_api import (
@@ -35,6 +35,7 @@ from bot.telegram_api import (
     NotFound,
     RetryAfter,
 )
+from bot.updates import to_event
 from handlers.events import Button, ButtonPress, Media, Paid, Sender, Text
 from handlers.texts import t
 from tests.conftest import MASTER_KEY, make_settings

@@ -12,7 +12,7 @@ import pytest
 from bot.app import build_bot
 from bot.config import ConfigError
 from bot.runtime import TelegramBot
-from bot.webhook import ALLOWED_UPDATES
+from bot.telegram_api import ALLOWED_UPDATES
 from handlers.events import Event
 from handlers.ports import Channel
 from tests import db as stored
