@@ -112,6 +112,7 @@ async def _write(
             "autodelete_days": account.autodelete_days,
             "memory_enabled": await repo.memory_enabled(uid),
             "language": account.language,
+            "plus_renewal_cancelled": account.plus_canceled,
         },
         "profile": asdict(await repo.profile(uid)),
         "companion": asdict(companion) if companion else None,

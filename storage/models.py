@@ -41,6 +41,8 @@ class Account:
     last_export_at: datetime | None = None
     language: str = "en"
     """The language the person reads the bot in (handlers/texts.LANGUAGES)."""
+    plus_canceled: bool = False
+    """They cancelled their Amigo Plus subscription's renewal (handlers/payments.py)."""
 
 
 @dataclass(frozen=True)

@@ -275,7 +275,7 @@ class SqlRepository(
 
 _ACCOUNT_COLUMNS = (
     "id, status, step, policy_version, conversation_id, created_at,"
-    " awaiting, autodelete_days, last_export_at, language"
+    " awaiting, autodelete_days, last_export_at, language, plus_canceled"
 )
 
 
@@ -291,6 +291,7 @@ def _account(row: Any) -> Account:
         autodelete_days=row[7],
         last_export_at=_dt(row[8]) if row[8] else None,
         language=row[9],
+        plus_canceled=bool(row[10]),
     )
 
 

@@ -181,6 +181,7 @@ async def test_a_renewal_extends_and_a_cancelled_plan_ends_with_its_period(
         assert edited.message is not None and "won't renew" in edited.message.text
         assert tg.subscriptions[first].is_canceled
         assert "It won't renew" in (await say(tg, ASHA, "/plus")).text
+        assert (await export_json(tg, ASHA))["account"]["plus_renewal_cancelled"] is True
 
         clock.advance(days=29)  # still inside the period paid for: Plus, no allowance
         for n in range(FREE + 2):
