@@ -44,7 +44,7 @@ T = TypeVar("T")
 @dataclass
 class DraftSupport:
     """Whether the bot's Bot API server takes `sendMessageDraft`. One is shared by every channel of
-    a bot (kept in AmigoData), so after the first refusal no reply tries drafts again."""
+    a bot (kept by its Runtime), so after the first refusal no reply tries drafts again."""
 
     drafts: bool = True
 

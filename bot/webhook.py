@@ -4,9 +4,9 @@ Telegram deletes an update once it is answered 2xx, and sends a chat's next upda
 the answer waits until the update has left the person's intake lane (`Dispatcher.handle`'s
 `routed`): a chat text is stored as accepted, a command or button fully handled. A crash before
 that gets no 200, and Telegram delivers the update again (to this worker or another; a duplicate
-is skipped by `repo.first_delivery`). The wait is registered in `AmigoData.routed` under the
-update id and handed to the dispatcher by `on_update`; an update no handler takes (an edit, a
-join) is released when python-telegram-bot is done with it. A wait past `ROUTED_TIMEOUT` answers
+is skipped by `repo.first_delivery`). The wait is registered in `Runtime.routed` under the
+update id and handed to the dispatcher by the adapter; an update no handler takes (an edit, a
+join) is released when the library is done with it. A wait past `ROUTED_TIMEOUT` answers
 500, so Telegram redelivers rather than lose it.
 
 The same aiohttp app serves /healthz and /metrics (bot/ops.py). Library-neutral: each adapter
