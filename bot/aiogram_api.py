@@ -16,6 +16,7 @@ from aiogram import exceptions as ag
 from aiogram.enums import ChatAction, ParseMode
 from aiogram.types import (
     BotCommand,
+    BotCommandScopeChat,
     BufferedInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -119,11 +120,17 @@ class AiogramApi:
         )
 
     async def set_my_commands(
-        self, commands: Sequence[tuple[str, str]], *, language_code: str | None = None
+        self,
+        commands: Sequence[tuple[str, str]],
+        *,
+        language_code: str | None = None,
+        chat_id: int | None = None,
     ) -> None:
         menu = [BotCommand(command=name, description=text) for name, text in commands]
+        scope = BotCommandScopeChat(chat_id=chat_id) if chat_id is not None else None
         await self._call(
-            "setMyCommands", lambda: self.bot.set_my_commands(menu, language_code=language_code)
+            "setMyCommands",
+            lambda: self.bot.set_my_commands(menu, scope=scope, language_code=language_code),
         )
 
     async def create_invoice_link(

@@ -13,6 +13,7 @@ from typing import TypeVar
 from telegram import (
     Bot,
     BotCommand,
+    BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -115,11 +116,17 @@ class PtbApi:
         )
 
     async def set_my_commands(
-        self, commands: Sequence[tuple[str, str]], *, language_code: str | None = None
+        self,
+        commands: Sequence[tuple[str, str]],
+        *,
+        language_code: str | None = None,
+        chat_id: int | None = None,
     ) -> None:
         menu = [BotCommand(name, description) for name, description in commands]
+        scope = BotCommandScopeChat(chat_id) if chat_id is not None else None
         await self._call(
-            "setMyCommands", lambda: self.bot.set_my_commands(menu, language_code=language_code)
+            "setMyCommands",
+            lambda: self.bot.set_my_commands(menu, scope=scope, language_code=language_code),
         )
 
     async def create_invoice_link(

@@ -64,6 +64,16 @@ class Runtime:
     def dispatcher(self) -> Dispatcher | None:
         return self.services.dispatcher if self.services is not None else None
 
+    async def chat_menu(self, chat_id: int, language: str) -> None:
+        """The command menu of one private chat in the language chosen there (with /language or
+        at the Terms), which may not be the Telegram app's. Best effort: logged, never raised."""
+        if self.api is None:
+            return
+        try:
+            await self.api.set_my_commands(menu(language), chat_id=chat_id)
+        except TelegramError as exc:
+            log.warning("telegram.chat_menu_not_set", extra={"error": type(exc).__name__})
+
     def channel(self, chat_id: int, button_message_id: int | None = None) -> TelegramChannel:
         assert self.api is not None, "the runtime is not started"
         return TelegramChannel(
@@ -85,6 +95,7 @@ class Runtime:
             channels=self.channel,
             metrics=self.metrics,
             payments=TelegramPayments(api),
+            menus=self.chat_menu,
         )
         self.services = services
         dispatcher = services.dispatcher
@@ -172,16 +183,20 @@ async def pre_checkout_refusal(runtime: Runtime, event: PreCheckout) -> str | No
             return t("error.generic")
 
 
+def menu(language: str) -> list[tuple[str, str]]:
+    """The command menu in `language`: every command with its description."""
+    with speaking(language):
+        return [(c.name, t(c.help_key)) for c in COMMANDS]
+
+
 async def register_commands(api: BotApi) -> None:
     """The command menu, once per language: Telegram shows a person the menu registered for
     their app's language, and the default (English) to everyone else. A failure is logged and
     start-up goes on."""
     for language in LANGUAGES:
-        with speaking(language):
-            commands = [(c.name, t(c.help_key)) for c in COMMANDS]
         code = None if language == ENGLISH else language
         try:
-            await api.set_my_commands(commands, language_code=code)
+            await api.set_my_commands(menu(language), language_code=code)
         except TelegramError as exc:
             log.warning(
                 "telegram.commands_not_registered",

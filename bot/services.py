@@ -12,7 +12,7 @@ import logging
 import os
 import socket
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -211,6 +211,7 @@ class Services:
         channels: Callable[[int], Channel] | None = None,
         metrics: Metrics | None = None,
         payments: Payments | None = None,
+        menus: Callable[[int, str], Awaitable[None]] | None = None,
     ) -> Services:
         clock = clock or SystemClock()
         warn_if_provider_unnamed(settings)
@@ -246,6 +247,7 @@ class Services:
             run_retention=lambda: run_retention(repo, settings.retention, clock.now()),
             limit_store=(limit_store := build_limit_store(settings, repo)),
             payments=payments,
+            menus=menus,
         )
         dispatcher = Dispatcher(deps)
         lane = None

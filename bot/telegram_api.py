@@ -93,8 +93,14 @@ class BotApi(Protocol):
     ) -> None: ...
 
     async def set_my_commands(
-        self, commands: Sequence[tuple[str, str]], *, language_code: str | None = None
-    ) -> None: ...
+        self,
+        commands: Sequence[tuple[str, str]],
+        *,
+        language_code: str | None = None,
+        chat_id: int | None = None,
+    ) -> None:
+        """The menu for an app language (or the default), or for one private chat."""
+        ...
 
     async def create_invoice_link(
         self,

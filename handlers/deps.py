@@ -121,6 +121,9 @@ class Deps:
     payments: Payments | None = None
     """Telegram Stars invoices, renewals and refunds (bot/telegram_payments.py); None where the
     transport takes no payments (the console)."""
+    menus: Callable[[int, str], Awaitable[None]] | None = None
+    """Set one private chat's command menu to a language (chat id, language): Telegram shows the
+    menu of the app's language otherwise. None where there is no menu (the console)."""
 
     @cached_property
     def policy(self) -> CurrentPolicy:

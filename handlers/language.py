@@ -39,5 +39,7 @@ class Language:
             return
         await self.deps.repo.set_language(account.id, value)
         log.info("language.changed", extra={"uid": account.id, "language": value})
+        if self.deps.menus is not None and (chat := await self.deps.repo.chat_of(account.id)):
+            await self.deps.menus(chat, value)  # the command menu of this chat follows
         with speaking(value):  # the confirmation already in the new language
             await channel.send(Reply(t("language.set"), edit=True))

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from handlers.deps import Deps
 from handlers.events import Button, ButtonPress, Reply, Sender, Text
 from handlers.ports import Channel
-from handlers.texts import LANGUAGES, current_language, t
+from handlers.texts import LANGUAGES, current_language, language_of, t
 from storage.models import Account, Companion, Purpose, Status
 
 log = logging.getLogger("amigo.onboarding")
@@ -217,6 +217,8 @@ class Onboarding:
             age_confirmed_at=passed_at,
             language=current_language(),
         )
+        if self.deps.menus is not None and account.language != language_of(sender.language_code):
+            await self.deps.menus(sender.chat_id, account.language)  # not the app's language
         await self.deps.repo.set_step(account.id, TRAINING)
         await channel.send(Reply(t("terms.accepted"), edit=True))
         await channel.send(Reply(t("consent.training.ask"), buttons=_yes_no("train")))

@@ -4,6 +4,7 @@ language at the age gate and mid-way, the command menu per language, and long De
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -140,6 +141,8 @@ async def test_switching_language_at_the_gate_and_mid_way_changes_the_next_scree
     await tap(tg, RAVI, edit.message, t("terms.accept"), language="en")
     ravi = newest_user(db)
     assert ledger_languages(db, ravi) == ["en", "en"]
+    chat_menu = (json.dumps({"chat_id": RAVI, "type": "chat"}, sort_keys=True), "")
+    assert chat_menu not in tg.commands_by_scope  # English, as the app: no menu of its own
 
     choice = await say(tg, RAVI, "/language", language="en")
     assert choice.text == t("language.ask", name="English")
@@ -148,6 +151,11 @@ async def test_switching_language_at_the_gate_and_mid_way_changes_the_next_scree
     edit = await tg.wait_for_call("editMessageText", after=mark)
     assert edit.message is not None and edit.message.text == hi("language.set")
     assert stored.scalar(db, "SELECT language FROM users WHERE id = ?", ravi) == "hi"
+    menu = await tg.wait_for_call("setMyCommands", lambda c: c.params.get("scope") is not None)
+    assert menu.params["scope"] == {"type": "chat", "chat_id": RAVI}  # this chat's menu follows
+    assert [c["description"] for c in tg.commands_by_scope[chat_menu]] == [
+        hi(c.help_key) for c in COMMANDS
+    ]
 
     nudge = await say(tg, RAVI, "hello", language="en")  # still onboarding: the next screen
     assert nudge.text == hi("onboarding.finish_first")
