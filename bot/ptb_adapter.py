@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +37,7 @@ from bot.runtime import Runtime, event_kind, pre_checkout_refusal
 from bot.services import refuse_example_contact
 from bot.telegram_api import ALLOWED_UPDATES
 from bot.updates import to_event
-from bot.webhook import WebhookReceiver, serving_webhook, webhook_secret
+from bot.webhook import ROUTED_TIMEOUT, WebhookReceiver, serving_webhook, webhook_secret
 from core.clock import Clock
 from handlers.events import ButtonPress, PreCheckout, Sender
 
@@ -191,11 +191,13 @@ class PtbBot(Runners):
                 await self.app.updater.stop()
 
     @asynccontextmanager
-    async def running_webhook(self, *, routed_timeout: float = 30.0) -> AsyncIterator[PtbBot]:
+    async def running_webhook(
+        self, *, routed_timeout: float = ROUTED_TIMEOUT
+    ) -> AsyncIterator[PtbBot]:
         settings, app = self.settings.telegram, self.app
         secret = webhook_secret(settings, self.secrets.webhook_secret)
 
-        def prepare(body: dict[str, Any]) -> Any:
+        def prepare(body: dict[str, Any]) -> Callable[[], Awaitable[object]]:
             update = Update.de_json(body, app.bot)
             if isinstance(app.bot, ExtBot):  # arbitrary callback data, as PTB's handler does
                 app.bot.insert_callback_data(update)
